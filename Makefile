@@ -1,0 +1,45 @@
+# The README's two set-up commands are `make demo` and `make test`; both install
+# what they need into .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test lint typecheck pytest demo bench bench-quick soak clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check logout_middleware tests examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict logout_middleware
+
+pytest: $(STAMP)
+	$(BIN)/python -X dev -m pytest
+
+test: lint typecheck pytest
+
+# The demo: a login form, a page that shows who is logged in and a logout button,
+# served by gunicorn with 2 workers on the embedded SQLite store.
+demo: $(STAMP)
+	$(BIN)/gunicorn --config examples/gunicorn.conf.py --bind 127.0.0.1:8000 \
+		--workers 2 --chdir examples demo:app
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks --quick
+
+soak: $(STAMP)
+	LOGOUT_MIDDLEWARE_SOAK=1 $(BIN)/python -X dev -m pytest -m soak tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts

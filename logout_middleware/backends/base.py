@@ -1,0 +1,59 @@
+"""The backend protocol and the helpers shared by the bundled stores.
+
+A backend is any object with ``delete(session_id: str) -> None``. The method must be
+idempotent (deleting an unknown id is not an error) and must raise when the store
+could not be reached or did not confirm the deletion, so that the middleware never
+reports a logout as done when the record may still exist.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["SessionBackend", "SessionStore", "new_session_id", "validate_identifier"]
+
+_IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
+
+
+@runtime_checkable
+class SessionBackend(Protocol):
+    """What :class:`~logout_middleware.LogoutMiddleware` needs from a session store."""
+
+    def delete(self, session_id: str) -> None:
+        """Delete the record of ``session_id``.
+
+        Idempotent: an unknown id is not an error. Raises when the store failed, so
+        that the logout is answered with ``500`` instead of a false ``OK``.
+        """
+
+
+@runtime_checkable
+class SessionStore(SessionBackend, Protocol):
+    """The small store API of the bundled backends, used by demos and tests to log in."""
+
+    def create(self, data: dict[str, Any]) -> str:
+        """Store ``data`` (JSON-serialisable) under a new random id and return the id."""
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        """Return the data stored under ``session_id``, or ``None`` when there is none."""
+
+
+def new_session_id() -> str:
+    """Return a new session id: 32 random bytes, URL-safe base64 (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def validate_identifier(value: str, what: str) -> str:
+    """Return ``value`` if it is a plain SQL identifier, else raise ``ValueError``.
+
+    Table and column names cannot be query parameters, so they are restricted to
+    ``[A-Za-z_][A-Za-z0-9_]*`` (at most 63 characters) and quoted on use.
+    """
+    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+        raise ValueError(
+            f"{what} must be a plain SQL identifier (letters, digits and '_', not "
+            f"starting with a digit, at most 63 characters); got {value!r}"
+        )
+    return value

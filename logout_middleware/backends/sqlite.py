@@ -1,0 +1,137 @@
+"""The embedded default store: a table in an SQLite database file.
+
+Uses only the standard library's :mod:`sqlite3`. Safe across threads (one connection
+per thread) and across processes such as gunicorn workers (connections are never
+shared over a ``fork``; WAL journal and a busy timeout let writers wait for each other
+instead of failing). Every value is a query parameter; the table and column names are
+validated as plain identifiers and quoted.
+
+The table is created if missing::
+
+    CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY, data TEXT NOT NULL, created_at REAL NOT NULL)
+
+An existing table works as it is as long as it has the id column (for ``delete``) and,
+for the store API, the data column: for example Django's ``django_session`` with
+``table="django_session", id_column="session_key", data_column="session_data"``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from typing import Any
+
+from .base import new_session_id, validate_identifier
+
+__all__ = ["SQLiteBackend"]
+
+
+class SQLiteBackend:
+    """Sessions in an SQLite file.
+
+    :param path: the database file (created if missing). ``":memory:"`` is refused:
+        each thread would see its own empty database; use
+        :class:`~logout_middleware.MemoryBackend` instead.
+    :param table: table name (a plain identifier).
+    :param id_column: the column that holds the record key.
+    :param data_column: the column that holds the JSON data (store API only).
+    :param key_prefix: prepended to the session id to form the record key.
+    :param timeout: seconds to wait for a lock held by another connection.
+    :param create_table: create the table when it does not exist.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        table: str = "sessions",
+        id_column: str = "id",
+        data_column: str = "data",
+        key_prefix: str = "",
+        timeout: float = 5.0,
+        create_table: bool = True,
+    ) -> None:
+        path = os.fspath(path)
+        if not path or path == ":memory:" or path.startswith("file::memory:"):
+            raise ValueError(
+                "SQLiteBackend needs a database file path; for an in-process store "
+                "use MemoryBackend"
+            )
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+        if not isinstance(key_prefix, str):
+            raise ValueError(f"key_prefix must be a string; got {key_prefix!r}")
+        self.path = path
+        self.table = validate_identifier(table, "table")
+        self.id_column = validate_identifier(id_column, "id_column")
+        self.data_column = validate_identifier(data_column, "data_column")
+        self.key_prefix = key_prefix
+        self.timeout = float(timeout)
+        self._local = threading.local()
+        t, i, d = self.table, self.id_column, self.data_column
+        self._delete_sql = f'DELETE FROM "{t}" WHERE "{i}" = ?'
+        self._insert_sql = f'INSERT INTO "{t}" ("{i}", "{d}") VALUES (?, ?)'
+        self._select_sql = f'SELECT "{d}" FROM "{t}" WHERE "{i}" = ?'
+        if create_table:
+            self._connection().execute(
+                f'CREATE TABLE IF NOT EXISTS "{t}" ("{i}" TEXT PRIMARY KEY, '
+                f'"{d}" TEXT NOT NULL, '
+                f"\"created_at\" REAL NOT NULL DEFAULT (strftime('%s', 'now')))"
+            )
+
+    def _connection(self) -> sqlite3.Connection:
+        # One connection per thread and per process: a connection inherited over
+        # fork() (gunicorn's preload) must never be used by the child.
+        local = self._local
+        pid = os.getpid()
+        if getattr(local, "pid", None) != pid:
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            local.conn, local.pid = conn, pid
+        conn_: sqlite3.Connection = local.conn
+        return conn_
+
+    def delete(self, session_id: str) -> None:
+        """Delete the record of ``session_id``; an unknown id is not an error.
+
+        Raises :class:`sqlite3.Error` when the database is locked past the timeout,
+        read-only, or otherwise unusable.
+        """
+        self._connection().execute(self._delete_sql, (self.key_prefix + session_id,))
+
+    def create(self, data: dict[str, Any]) -> str:
+        """Store ``data`` as JSON under a new random id and return the id."""
+        session_id = new_session_id()
+        self._connection().execute(
+            self._insert_sql, (self.key_prefix + session_id, json.dumps(data))
+        )
+        return session_id
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        """Return the data of ``session_id``, or ``None`` when there is no record."""
+        row = (
+            self._connection().execute(self._select_sql, (self.key_prefix + session_id,)).fetchone()
+        )
+        if row is None:
+            return None
+        data: dict[str, Any] = json.loads(row[0])
+        return data
+
+    def count(self) -> int:
+        """Return the number of records in the table (all prefixes)."""
+        row = self._connection().execute(f'SELECT COUNT(*) FROM "{self.table}"').fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
