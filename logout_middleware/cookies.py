@@ -154,7 +154,7 @@ class CookieSpec:
         cannot have a Domain and get no sweep.
         """
         domains: list[str | None] = [self.domain]
-        if not self.name.lower().startswith("__host-"):
+        if sweep_domains and not self.name.lower().startswith("__host-"):
             for d in (None, *sweep_domains):
                 if d not in domains:
                     domains.append(d)
