@@ -1,0 +1,171 @@
+"""Sessions in any SQL database that SQLAlchemy reaches (PostgreSQL, MySQL, SQLite...).
+
+Needs the ``sql`` extra: ``pip install logout-middleware[sql]`` (SQLAlchemy Core 2.x)
+plus the database's driver (``psycopg``, ``mysqlclient``...).
+
+A session is the row whose ``id_column`` equals ``key_prefix + session_id``.
+:meth:`SQLAlchemyBackend.delete` runs ``DELETE FROM table WHERE id_column = :key``
+with the key as a bound parameter; the table and column names are validated as plain
+identifiers at construction. The backend describes only the columns it uses (the id,
+and the data column for the store API), so it works unchanged on tables that other
+libraries made:
+
+* Flask-Session's SQLAlchemy store: table ``sessions``, column ``session_id`` holding
+  ``SESSION_KEY_PREFIX + sid`` -- ``SQLAlchemyBackend(engine, key_prefix="session:")``.
+* Django's database sessions: ``SQLAlchemyBackend(engine, table="django_session",
+  id_column="session_key")``.
+
+An id that cannot exist in the store is nothing to delete, not an error: PostgreSQL
+text cannot contain NUL, so such an id is answered without a query.
+
+The application's own engine settings apply. Recommended: ``pool_pre_ping=True`` (a
+connection cut by a database restart is replaced instead of failing one logout) and a
+connect timeout (``connect_args={"connect_timeout": 2}`` for psycopg), so a dead
+database turns into a prompt error and the middleware's ``500``. The engine's pool is
+reset in a process that inherits it over ``fork()`` (gunicorn ``--preload``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .base import new_session_id, validate_identifier
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+
+__all__ = ["SQLAlchemyBackend"]
+
+_MISSING_SQLALCHEMY = (
+    "SQLAlchemyBackend needs SQLAlchemy 2: pip install logout-middleware[sql] "
+    "(or pip install 'SQLAlchemy>=2')"
+)
+
+
+class SQLAlchemyBackend:
+    """Sessions in an SQL table, through a SQLAlchemy :class:`~sqlalchemy.engine.Engine`.
+
+    :param engine: the application's engine (``sqlalchemy.create_engine(url)``).
+    :param table: the table name; Flask-Session's default, ``"sessions"``.
+    :param id_column: the column that holds ``key_prefix + session_id``.
+    :param key_prefix: prepended to the session id; Flask-Session's is ``"session:"``,
+        Django's is ``""``.
+    :param data_column: the column of the JSON text used by :meth:`create` and
+        :meth:`get` (the store API, for demos and tests; ``delete`` never touches it).
+    :param schema: the table's schema, or ``None`` for the default one.
+    :param create_table: create the table if missing, with a ``VARCHAR(255)`` primary
+        key and a text data column. Off by default: a misspelt name should make the
+        logout fail loudly, not clear an empty table that was just made.
+
+    :raises ImportError: when SQLAlchemy is not installed, naming the extra.
+    :raises ValueError: for a name that is not a plain identifier or a bad setting.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        table: str = "sessions",
+        id_column: str = "session_id",
+        key_prefix: str = "",
+        data_column: str = "data",
+        schema: str | None = None,
+        create_table: bool = False,
+    ) -> None:
+        try:
+            import sqlalchemy as sa
+        except ImportError as exc:  # pragma: no cover - SQLAlchemy is a dev dependency
+            raise ImportError(_MISSING_SQLALCHEMY) from exc
+        if not isinstance(engine, sa.engine.Engine):
+            raise ValueError(
+                "engine must be a SQLAlchemy Engine (sqlalchemy.create_engine(url)); "
+                f"got {type(engine).__name__}"
+            )
+        if not isinstance(key_prefix, str):
+            raise ValueError(f"key_prefix must be a string; got {key_prefix!r}")
+        #: The engine every statement runs on.
+        self.engine = engine
+        #: Prepended to every session id.
+        self.key_prefix = key_prefix
+        self.table_name = validate_identifier(table, "table")
+        self.id_column = validate_identifier(id_column, "id_column")
+        self.data_column = validate_identifier(data_column, "data_column")
+        if schema is not None:
+            validate_identifier(schema, "schema")
+        # Only the columns used here: enough for Flask-Session's and Django's tables.
+        self.table = sa.Table(
+            table,
+            sa.MetaData(),
+            sa.Column(id_column, sa.String(255), primary_key=True),
+            sa.Column(data_column, sa.Text),
+            schema=schema,
+        )
+        key = self.table.c[id_column]
+        self._delete = sa.delete(self.table).where(key == sa.bindparam("key"))
+        self._select = sa.select(self.table.c[data_column]).where(key == sa.bindparam("key"))
+        self._insert = sa.insert(self.table)
+        # PostgreSQL text cannot hold NUL: such an id has no record there.
+        self._no_nul = engine.dialect.name == "postgresql"
+        self._pid = os.getpid()
+        self._pid_lock = threading.Lock()
+        if create_table:
+            self.table.create(self._engine(), checkfirst=True)
+
+    def _engine(self) -> Engine:
+        # Connections pooled before a fork() belong to the parent: drop them unused.
+        if self._pid != os.getpid():
+            with self._pid_lock:
+                if self._pid != os.getpid():
+                    self.engine.dispose(close=False)
+                    self._pid = os.getpid()
+        return self.engine
+
+    def _key(self, session_id: str) -> str | None:
+        key = self.key_prefix + session_id
+        if self._no_nul and "\x00" in key:
+            return None
+        return key
+
+    def delete(self, session_id: str) -> None:
+        """Delete the row of ``session_id`` and commit; an unknown id is not an error.
+
+        Raises :class:`sqlalchemy.exc.SQLAlchemyError` (for instance
+        ``OperationalError`` when the database cannot be reached or the table is
+        missing).
+        """
+        key = self._key(session_id)
+        if key is None:
+            return
+        with self._engine().begin() as conn:
+            conn.execute(self._delete, {"key": key})
+
+    def create(self, data: dict[str, Any]) -> str:
+        """Store ``data`` as JSON text under a new random id and return the id."""
+        session_id = new_session_id()
+        with self._engine().begin() as conn:
+            conn.execute(
+                self._insert,
+                {self.id_column: self.key_prefix + session_id, self.data_column: json.dumps(data)},
+            )
+        return session_id
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        """Return the data of ``session_id``, or ``None`` when there is no row."""
+        key = self._key(session_id)
+        if key is None:
+            return None
+        with self._engine().connect() as conn:
+            raw = conn.execute(self._select, {"key": key}).scalar_one_or_none()
+        if raw is None:
+            return None
+        data: dict[str, Any] = json.loads(raw)
+        return data
+
+    def __repr__(self) -> str:
+        return (
+            f"SQLAlchemyBackend(table={self.table_name!r}, id_column={self.id_column!r}, "
+            f"key_prefix={self.key_prefix!r})"
+        )
