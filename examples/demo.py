@@ -1,0 +1,242 @@
+"""The demo: a bare WSGI app (no framework) behind LogoutMiddleware.
+
+* ``GET /``: who is logged in (or "anonymous"), and which worker process answered;
+  a login form when anonymous, a logout button when logged in.
+* ``POST /login``: creates a session in SQLite with ``SQLiteBackend.create`` and sets
+  the ``session`` cookie (HttpOnly, SameSite=Lax) and Studio's ``XSRF-TOKEN`` cookie
+  (readable by the page's script), then redirects to ``/``.
+* The logout button calls the logout path the way CrafterCMS Studio's UI does:
+  ``fetch`` POST, ``Content-Type: application/json``, body ``{}``, and an
+  ``X-XSRF-TOKEN`` header that repeats the ``XSRF-TOKEN`` cookie; then it reloads.
+  The logout path is answered by the middleware, never by this app.
+
+Run it with ``make demo`` (gunicorn, 2 workers, http://127.0.0.1:8000). The SQLite
+file is shared by the workers, so a logout answered by one worker ends a session
+created by the other: the page shows the pid of the worker that served it.
+
+Settings come from the environment:
+
+``LOGOUT_DEMO_DB``
+    the SQLite file (default: ``demo.sqlite3`` next to this file).
+``LOGOUT_DEMO_COOKIE_PATH``, ``LOGOUT_DEMO_COOKIE_DOMAIN``
+    the Path and Domain the cookies are set with (default ``/`` and host-only). The
+    middleware is given the same values, so its deletion headers match.
+
+Mounted under a prefix (``SCRIPT_NAME``, e.g. gunicorn's ``SCRIPT_NAME`` variable),
+every link, the form and the logout call follow the prefix.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from werkzeug.http import dump_cookie, parse_cookie
+
+from logout_middleware import DEFAULT_LOGOUT_PATH, LogoutMiddleware, SQLiteBackend
+
+StartResponse = Callable[..., Any]
+
+DEFAULT_DB = Path(__file__).with_name("demo.sqlite3")
+SESSION_COOKIE = "session"
+XSRF_COOKIE = "XSRF-TOKEN"
+XSRF_HEADER = "X-XSRF-TOKEN"
+MAX_USERNAME = 64
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>logout-middleware demo</title>
+<style>
+  body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; }}
+  .who {{ font-size: 1.4rem; }}
+  .pid {{ color: #666; }}
+</style>
+</head>
+<body>
+<h1>logout-middleware demo</h1>
+<p class="who">Logged in as <strong id="user">{user}</strong></p>
+{body}
+<p class="pid">Served by worker pid <span id="pid">{pid}</span>.</p>
+</body>
+</html>
+"""
+
+LOGIN_FORM = """<form method="post" action="{action}">
+  <label>Username <input name="username" id="username" required maxlength="{max}"></label>
+  <button type="submit" id="login">Log in</button>
+</form>"""
+
+# Studio's UI: POST JSON {} with the double-submit token, then reload whatever the
+# answer was (Studio ignores the body and redirects after success and failure alike).
+LOGOUT_BUTTON = """<button type="button" id="logout">Log out</button>
+<script>
+function readCookie(name) {{
+  for (const part of document.cookie.split("; ")) {{
+    const eq = part.indexOf("=");
+    if (part.slice(0, eq) === name) return decodeURIComponent(part.slice(eq + 1));
+  }}
+  return "";
+}}
+document.getElementById("logout").addEventListener("click", async () => {{
+  try {{
+    await fetch({logout_url}, {{
+      method: "POST",
+      credentials: "same-origin",
+      headers: {{
+        "Content-Type": "application/json",
+        "X-XSRF-TOKEN": readCookie("XSRF-TOKEN"),
+      }},
+      body: "{{}}",
+    }});
+  }} finally {{
+    location.reload();
+  }}
+}});
+</script>"""
+
+
+class DemoApp:
+    """The application itself: it knows nothing about logout."""
+
+    def __init__(
+        self, sessions: SQLiteBackend, *, cookie_path: str = "/", cookie_domain: str | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.cookie_path = cookie_path
+        self.cookie_domain = cookie_domain
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/" and method in ("GET", "HEAD"):
+            return self.page(environ, start_response)
+        if path == "/login" and method == "POST":
+            return self.login(environ, start_response)
+        if path in ("/", "/login"):
+            return self.respond(start_response, "405 Method Not Allowed", b"method not allowed\n")
+        return self.respond(start_response, "404 Not Found", b"not found\n")
+
+    def current_user(self, environ: dict[str, Any]) -> str | None:
+        session_id = parse_cookie(environ).get(SESSION_COOKIE)
+        if not session_id:
+            return None
+        data = self.sessions.get(session_id)
+        return None if data is None else str(data.get("username"))
+
+    def page(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        root = environ.get("SCRIPT_NAME", "")
+        user = self.current_user(environ)
+        if user is None:
+            body = LOGIN_FORM.format(action=html.escape(root + "/login"), max=MAX_USERNAME)
+        else:
+            # A JavaScript string literal that cannot close the <script> element.
+            logout_url = json.dumps(root + DEFAULT_LOGOUT_PATH).replace("<", "\\u003c")
+            body = LOGOUT_BUTTON.format(logout_url=logout_url)
+        text = PAGE.format(
+            user=html.escape(user) if user is not None else "anonymous",
+            body=body,
+            pid=os.getpid(),
+        )
+        return self.respond(
+            start_response,
+            "200 OK",
+            text.encode("utf-8"),
+            "text/html; charset=utf-8",
+        )
+
+    def login(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        form = parse_qs(environ["wsgi.input"].read(min(length, 4096)).decode("utf-8", "replace"))
+        username = (form.get("username") or [""])[0].strip()
+        if not username or len(username) > MAX_USERNAME:
+            return self.respond(
+                start_response, "400 Bad Request", b"a username of 1 to 64 characters\n"
+            )
+        session_id = self.sessions.create({"username": username})
+        cookie = {"path": self.cookie_path, "domain": self.cookie_domain, "samesite": "Lax"}
+        headers = [
+            ("Location", environ.get("SCRIPT_NAME", "") + "/"),
+            ("Set-Cookie", dump_cookie(SESSION_COOKIE, session_id, httponly=True, **cookie)),
+            # Not HttpOnly: the page's script repeats it in the X-XSRF-TOKEN header.
+            (
+                "Set-Cookie",
+                dump_cookie(XSRF_COOKIE, secrets.token_urlsafe(24), httponly=False, **cookie),
+            ),
+        ]
+        return self.respond(start_response, "303 See Other", b"", extra=headers)
+
+    @staticmethod
+    def respond(
+        start_response: StartResponse,
+        status: str,
+        body: bytes,
+        content_type: str = "text/plain; charset=utf-8",
+        extra: list[tuple[str, str]] | None = None,
+    ) -> Iterable[bytes]:
+        headers = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            *(extra or []),
+        ]
+        start_response(status, headers)
+        return [body]
+
+
+def make_app(
+    db_path: str | os.PathLike[str] = DEFAULT_DB,
+    *,
+    cookie_path: str = "/",
+    cookie_domain: str | None = None,
+) -> LogoutMiddleware:
+    """Build the demo: the app, wrapped by the middleware (the lines a user adds)."""
+    sessions = SQLiteBackend(db_path)
+    app = DemoApp(sessions, cookie_path=cookie_path, cookie_domain=cookie_domain)
+    # --- what a user adds: wrap the app, with the cookie exactly as it was set ---
+    return LogoutMiddleware(
+        app,
+        sessions,
+        cookie_name=SESSION_COOKIE,
+        cookie_path=cookie_path,
+        cookie_domain=cookie_domain,
+        csrf_cookie_name=XSRF_COOKIE,
+        csrf_header_name=XSRF_HEADER,
+        csrf_cookie_path=cookie_path,
+    )
+
+
+def app_from_environment() -> LogoutMiddleware:
+    """Build the demo from the ``LOGOUT_DEMO_*`` environment variables."""
+    return make_app(
+        os.environ.get("LOGOUT_DEMO_DB") or DEFAULT_DB,
+        cookie_path=os.environ.get("LOGOUT_DEMO_COOKIE_PATH") or "/",
+        cookie_domain=os.environ.get("LOGOUT_DEMO_COOKIE_DOMAIN") or None,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # ``demo:app`` (gunicorn) builds the app on first use, so importing this module
+    # for make_app() creates no database file.
+    if name == "app":
+        globals()["app"] = built = app_from_environment()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if __name__ == "__main__":
+    from wsgiref.simple_server import make_server
+
+    with make_server("127.0.0.1", 8000, app_from_environment()) as server:
+        print("Serving the demo on http://127.0.0.1:8000 (Ctrl-C to stop)")
+        server.serve_forever()
