@@ -355,7 +355,15 @@ class LogoutMiddleware:
                 if session is None and cookie_values:
                     session = fingerprint(cookie_values[0])
         except Exception as exc:
-            return self._fail(environ, start_response, exc, cookie_values, session, end_headers)
+            failure: Exception | None = exc
+        else:
+            failure = None
+        if failure is not None:
+            # Handled outside the except block, so that nothing raised later (an
+            # on_logout callback) chains this exception, and its text, into a log.
+            return self._fail(
+                environ, start_response, failure, cookie_values, session, end_headers
+            )
         outcome: Outcome = "ok" if session is not None else "anonymous"
         logger.info(
             "logout %s: session=%s remote=%s",
