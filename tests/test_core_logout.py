@@ -11,8 +11,8 @@ from wsgi_util import (
     FailingBackend,
     RecordingBackend,
     client,
-    login_app,
     cookie_attrs,
+    login_app,
     set_cookies,
 )
 
