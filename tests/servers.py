@@ -139,8 +139,8 @@ class RedisServer:
 
 def _pg_bindir() -> str | None:
     found = shutil.which("pg_ctl")
-    if found:
-        return os.path.dirname(found)
+    if found:  # often a symlink into /usr/lib/postgresql/N/bin, beside initdb & co
+        return os.path.dirname(os.path.realpath(found))
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
         key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
@@ -170,13 +170,18 @@ class PostgresServer:
         )
 
     def _run(self, *args: str) -> None:
-        subprocess.run(
+        done = subprocess.run(
             [*self._prefix, os.path.join(self.bindir, args[0]), *args[1:]],
-            check=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=self.directory,
+            check=False,
         )
+        if done.returncode:
+            raise RuntimeError(
+                f"{args[0]} failed ({done.returncode}): "
+                f"{done.stdout.decode(errors='replace')[-2000:]}"
+            )
 
     def init(self) -> None:
         """Create the cluster (trust authentication on loopback only)."""
@@ -272,6 +277,6 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         if started:
-            with contextlib.suppress(subprocess.CalledProcessError):
+            with contextlib.suppress(RuntimeError):
                 server.stop("immediate")
         shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,320 @@
+"""The one contract every session backend and every revocation store must honour.
+
+Mixins, not tests: ``test_backends_honour_the_contract.py`` mixes them into one class
+per backend. A class provides the ``make`` fixture (``make(prefix)`` returns a backend
+that uses ``prefix``) and ``put``/``has``, which write and read the store *directly*
+(raw Redis commands, raw SQL), so that the contract also checks the record layout.
+
+* :class:`BackendContract` -- every backend.
+* :class:`PrefixContract` -- backends with a ``key_prefix``.
+* :class:`SharedContract` -- stores shared between processes (deletes from forked
+  worker processes).
+* :class:`FailureContract` -- stores that can fail: the ``broken`` fixture returns a
+  backend whose store cannot be reached, and ``delete`` must raise.
+* :class:`RevocationContract` -- revocation stores (``revoke``/``is_revoked``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from logout_middleware.backends import SessionBackend
+from logout_middleware.revocation import RevocationStore, cookie_token
+
+#: Ids that would do damage if a backend used them as a pattern or pasted them into
+#: a query, or that a store might not be able to hold.
+HOSTILE_IDS = {
+    "star": "*",
+    "star-suffix": "abc*",
+    "question": "ab?",
+    "bracket": "[ab]c",
+    "single-quote": "x' OR '1'='1",
+    "double-quote": 'x" OR "1"="1',
+    "semicolon": "x; DROP TABLE sessions; --",
+    "newline": "x\r\nDEL session:abc\r\n",
+    "nul": "ab\x00c",
+    "non-ascii": "séssion-ключ-🍪",
+    "percent": "%",
+    "underscore": "_",
+    "backslash": "a\\b",
+    "4kb": "x" * 4096,
+}
+
+#: Records that must survive every hostile delete.
+BYSTANDERS = ["abc", "abcd", "a", "b", "c", "ab", "xx", "x", "session", "a_b", "a%b", "A"]
+
+_CTX = multiprocessing.get_context("fork")
+
+
+class BackendContract:
+    """What :class:`SessionBackend` promises, for any store."""
+
+    prefix = "t:"
+
+    @pytest.fixture
+    def make(self) -> Callable[[str], Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def backend(self, make: Callable[[str], Any]) -> Any:
+        return make(self.prefix)
+
+    def put(self, backend: Any, key: str) -> bool:  # pragma: no cover - overridden
+        """Write a record at the raw ``key``; return False if the store cannot hold it."""
+        raise NotImplementedError
+
+    def has(self, backend: Any, key: str) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def put_id(self, backend: Any, session_id: str) -> bool:
+        return self.put(backend, self.key_of(backend, session_id))
+
+    def has_id(self, backend: Any, session_id: str) -> bool:
+        return self.has(backend, self.key_of(backend, session_id))
+
+    def key_of(self, backend: Any, session_id: str) -> str:
+        return str(getattr(backend, "key_prefix", "")) + session_id
+
+    def test_backend_satisfies_session_backend(self, backend: Any) -> None:
+        assert isinstance(backend, SessionBackend)
+
+    def test_delete_removes_exactly_that_record(self, backend: Any) -> None:
+        for sid in ("one", "two", "one-and-more", "ONE"):
+            assert self.put_id(backend, sid)
+        backend.delete("one")
+        assert not self.has_id(backend, "one")
+        for sid in ("two", "one-and-more", "ONE"):
+            assert self.has_id(backend, sid), sid
+
+    def test_deleting_twice_or_unknown_succeeds(self, backend: Any) -> None:
+        self.put_id(backend, "twice")
+        backend.delete("twice")
+        backend.delete("twice")
+        backend.delete("never-existed")
+        backend.delete("")
+        assert not self.has_id(backend, "twice")
+
+    @pytest.mark.parametrize("name", sorted(HOSTILE_IDS))
+    def test_hostile_ids_are_harmless(self, backend: Any, name: str) -> None:
+        hostile = HOSTILE_IDS[name]
+        for sid in BYSTANDERS:
+            assert self.put_id(backend, sid)
+        stored = self.put_id(backend, hostile)
+        backend.delete(hostile)
+        if stored:
+            assert not self.has_id(backend, hostile)
+        for sid in BYSTANDERS:
+            assert self.has_id(backend, sid), f"{name} deleted {sid!r}"
+        backend.delete(hostile)  # and again: still nothing to complain about
+
+    def test_store_api_round_trips(self, backend: Any) -> None:
+        if not hasattr(backend, "create"):  # pragma: no cover - all bundled ones have it
+            return
+        sid = backend.create({"user": "ada", "n": [1, 2]})
+        assert backend.get(sid) == {"user": "ada", "n": [1, 2]}
+        assert self.has_id(backend, sid)
+        backend.delete(sid)
+        assert backend.get(sid) is None
+
+    def test_concurrent_deletes_from_threads(self, backend: Any) -> None:
+        ids = [f"thread-{i}" for i in range(120)]
+        for sid in [*ids, "survivor"]:
+            self.put_id(backend, sid)
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(6)
+
+        def worker(n: int) -> None:
+            try:
+                barrier.wait()
+                for sid in ids[n::3]:  # every id is deleted by two threads at once
+                    backend.delete(sid)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n % 3,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors
+        assert not any(self.has_id(backend, sid) for sid in ids)
+        assert self.has_id(backend, "survivor")
+
+
+class PrefixContract(BackendContract):
+    """Backends that put a prefix in front of the id."""
+
+    def test_prefixes_isolate(self, make: Callable[[str], Any]) -> None:
+        first, second = make("app1:"), make("app2:")
+        for b in (first, second):
+            self.put_id(b, "shared")
+        self.put(first, "shared")  # the bare id, without any prefix
+        first.delete("shared")
+        assert not self.has_id(first, "shared")
+        assert self.has_id(second, "shared")
+        assert self.has(first, "shared")
+        # An id cannot climb out of its prefix.
+        self.put(first, "app2:x")
+        first.delete("../app2:x")
+        first.delete("*")
+        assert self.has(first, "app2:x")
+
+
+def _delete_in_child(backend: Any, ids: list[str]) -> None:
+    for sid in ids:
+        backend.delete(sid)
+
+
+class SharedContract(BackendContract):
+    """Stores shared by processes: forked workers delete through the inherited backend."""
+
+    def test_concurrent_deletes_from_processes(self, backend: Any) -> None:
+        backend.delete("warm-up")  # the parent has a connection before the fork
+        ids = [f"proc-{i}" for i in range(60)]
+        for sid in [*ids, "survivor"]:
+            self.put_id(backend, sid)
+        procs = [
+            _CTX.Process(target=_delete_in_child, args=(backend, ids[n % 2 :: 2]))
+            for n in range(4)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        assert not any(self.has_id(backend, sid) for sid in ids)
+        assert self.has_id(backend, "survivor")
+        backend.delete("survivor")  # the parent's own connection still works
+        assert not self.has_id(backend, "survivor")
+
+
+class FailureContract(BackendContract):
+    """Stores that can be unreachable: a failure is an exception, never a silent OK."""
+
+    @pytest.fixture
+    def broken(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def test_failing_store_raises(self, broken: Any) -> None:
+        with pytest.raises(Exception):  # noqa: B017 - each store has its own error types
+            broken.delete("some-session")
+
+
+# --- revocation stores -------------------------------------------------------------
+
+
+def _revoke_in_child(store: Any, tokens: list[str]) -> None:
+    for token in tokens:
+        store.revoke(token, 60)
+
+
+class RevocationContract:
+    """What :class:`RevocationStore` promises. ``make(namespace)`` returns a store;
+    two namespaces must not see each other's tokens."""
+
+    shared = True
+
+    @pytest.fixture
+    def make(self) -> Callable[[str], Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, make: Callable[[str], Any]) -> Any:
+        return make("ns1")
+
+    def test_store_satisfies_revocation_store(self, store: Any) -> None:
+        assert isinstance(store, RevocationStore)
+
+    def test_revoke_marks_exactly_that_token(self, store: Any) -> None:
+        token = cookie_token("cookie-value-1")
+        store.revoke(token, 60)
+        assert store.is_revoked(token)
+        assert not store.is_revoked(cookie_token("cookie-value-2"))
+        assert not store.is_revoked(token[:-1])
+
+    def test_revoking_twice_and_unknown_tokens_succeed(self, store: Any) -> None:
+        token = cookie_token("twice")
+        store.revoke(token, 60)
+        store.revoke(token, 60)
+        assert store.is_revoked(token)
+        assert not store.is_revoked(cookie_token("never"))
+        assert not store.is_revoked("")
+
+    def test_revocation_expires_after_its_ttl(self, store: Any) -> None:
+        short, long_ = cookie_token("short"), cookie_token("long")
+        store.revoke(short, 0.2)
+        store.revoke(long_, 60)
+        store.revoke(long_, 0.2)  # a shorter second revocation keeps the later expiry
+        assert store.is_revoked(short)
+        time.sleep(0.45)
+        assert not store.is_revoked(short)
+        assert store.is_revoked(long_)
+
+    @pytest.mark.parametrize("ttl", [0, -1, float("nan"), float("inf"), "60", None, True])
+    def test_nonsense_ttl_is_refused(self, store: Any, ttl: Any) -> None:
+        with pytest.raises(ValueError, match="ttl"):
+            store.revoke(cookie_token("x"), ttl)
+
+    @pytest.mark.parametrize("name", sorted(HOSTILE_IDS))
+    def test_hostile_tokens_are_harmless(self, store: Any, name: str) -> None:
+        bystanders = [cookie_token(b) for b in BYSTANDERS] + BYSTANDERS
+        store.revoke(HOSTILE_IDS[name], 60)
+        assert store.is_revoked(HOSTILE_IDS[name])
+        assert not any(store.is_revoked(b) for b in bystanders)
+
+    def test_namespaces_isolate(self, make: Callable[[str], Any]) -> None:
+        first, second = make("ns1"), make("ns2")
+        token = cookie_token("isolated")
+        first.revoke(token, 60)
+        assert first.is_revoked(token)
+        assert not second.is_revoked(token)
+
+    def test_concurrent_revocations_from_threads(self, store: Any) -> None:
+        tokens = [cookie_token(f"thread-{i}") for i in range(120)]
+        barrier = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def worker(n: int) -> None:
+            try:
+                barrier.wait()
+                for t in tokens[n::2]:
+                    store.revoke(t, 60)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n % 2,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors
+        assert all(store.is_revoked(t) for t in tokens)
+
+    def test_concurrent_revocations_from_processes(self, store: Any) -> None:
+        if not self.shared:
+            # One process's memory: a revocation in a child never reaches the parent.
+            token = cookie_token("child-only")
+            p = _CTX.Process(target=_revoke_in_child, args=(store, [token]))
+            p.start()
+            p.join(60)
+            assert p.exitcode == 0
+            assert not store.is_revoked(token)
+            return
+        store.is_revoked("warm-up")
+        tokens = [cookie_token(f"proc-{i}") for i in range(40)]
+        procs = [
+            _CTX.Process(target=_revoke_in_child, args=(store, tokens[n % 2 :: 2]))
+            for n in range(4)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        assert all(store.is_revoked(t) for t in tokens)
