@@ -225,6 +225,21 @@ def app_from_environment() -> LogoutMiddleware:
     )
 
 
+def paste_app_factory(
+    global_conf: dict[str, str],
+    *,
+    database: str,
+    cookie_path: str = "/",
+    cookie_domain: str = "",
+) -> DemoApp:
+    """PasteDeploy ``paste.app_factory``: the bare app, for ``examples/paste.ini``.
+
+    The ini file wraps it with ``[filter:logout] use = egg:logout-middleware``.
+    """
+    sessions = SQLiteBackend(database)
+    return DemoApp(sessions, cookie_path=cookie_path, cookie_domain=cookie_domain or None)
+
+
 def __getattr__(name: str) -> Any:
     # ``demo:app`` (gunicorn) builds the app on first use, so importing this module
     # for make_app() creates no database file.
