@@ -190,6 +190,13 @@ class LogoutMiddleware:
         for p in self.paths:
             if not p.startswith("/"):
                 raise ValueError(f"logout path must start with '/'; got {p!r}")
+        self.paths = tuple(dict.fromkeys(self.paths))
+        # The single path compared on every request (see _multi_path_class).
+        self._path = self.paths[0]
+        if len(self.paths) > 1:
+            # Several paths need a membership test; the class with that test is
+            # chosen once here, so the common single-path case stays one comparison.
+            self.__class__ = _multi_path_class(type(self))
         # The methods that log out, upper case.
         self.methods: tuple[str, ...] = tuple(m.upper() for m in _strings(methods, "methods"))
         if not all(m and set(m) <= _METHOD_CHARS for m in self.methods):
@@ -319,8 +326,13 @@ class LogoutMiddleware:
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") in self.paths:
-            return self._logout(environ, start_response)
+        # The pass-through path: one dict lookup, one string comparison, one call.
+        # (PATH_INFO may be absent when empty; try costs nothing when it is there.)
+        try:
+            if environ["PATH_INFO"] == self._path:
+                return self._logout(environ, start_response)
+        except KeyError:
+            pass
         return self._downstream(environ, start_response)
 
     # -- the logout path ---------------------------------------------------------
@@ -361,9 +373,7 @@ class LogoutMiddleware:
         if failure is not None:
             # Handled outside the except block, so that nothing raised later (an
             # on_logout callback) chains this exception, and its text, into a log.
-            return self._fail(
-                environ, start_response, failure, cookie_values, session, end_headers
-            )
+            return self._fail(environ, start_response, failure, cookie_values, session, end_headers)
         outcome: Outcome = "ok" if session is not None else "anonymous"
         logger.info(
             "logout %s: session=%s remote=%s",
@@ -523,6 +533,26 @@ class LogoutMiddleware:
                 callback(event)
             except Exception:
                 logger.exception("on_logout callback %r raised; the answer is unchanged", callback)
+
+
+def _multi_path_call(
+    self: LogoutMiddleware, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    if environ.get("PATH_INFO") in self.paths:
+        return self._logout(environ, start_response)
+    return self._downstream(environ, start_response)
+
+
+_MULTI_PATH_CLASSES: dict[type[LogoutMiddleware], type[LogoutMiddleware]] = {}
+
+
+def _multi_path_class(cls: type[LogoutMiddleware]) -> type[LogoutMiddleware]:
+    """``cls`` with a ``__call__`` that tests membership in several logout paths."""
+    if cls not in _MULTI_PATH_CLASSES:
+        _MULTI_PATH_CLASSES[cls] = type(
+            cls.__name__, (cls,), {"__call__": _multi_path_call, "__doc__": cls.__doc__}
+        )
+    return _MULTI_PATH_CLASSES[cls]
 
 
 def _server_host(environ: WSGIEnvironment) -> str:

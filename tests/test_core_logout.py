@@ -137,9 +137,7 @@ def test_other_methods_on_logout_path_get_405_and_delete_nothing(method: str) ->
     backend = RecordingBackend()
     sid = backend.create({})
     app, _ = client(backend)
-    response = app.request(
-        LOGOUT, method=method, headers={"Cookie": f"session={sid}"}, status=405
-    )
+    response = app.request(LOGOUT, method=method, headers={"Cookie": f"session={sid}"}, status=405)
     assert response.headers["Allow"] == "POST"
     assert response.content_type == "application/json"
     if method != "HEAD":
@@ -180,3 +178,18 @@ def test_session_id_extractor_returning_none_means_no_session() -> None:
     assert response.json == {"message": "OK"}
     assert backend.deleted == []
     assert set_cookies(response)
+
+
+def test_several_paths_work_for_a_subclass_too() -> None:
+    from logout_middleware import LogoutMiddleware
+
+    class Custom(LogoutMiddleware):
+        pass
+
+    backend = RecordingBackend()
+    from webtest import TestApp
+
+    app = TestApp(Custom(lambda e, s: [], backend, path=["/a", "/b"]))
+    app.post("/b", headers={"Cookie": "session=x"})
+    assert backend.deleted == ["x"]
+    assert isinstance(app.app, Custom)
