@@ -64,7 +64,13 @@ def signed_session_id(
         from itsdangerous import BadSignature, Signer
     except ImportError as exc:  # pragma: no cover - itsdangerous is a dev dependency
         raise ImportError(_MISSING_ITSDANGEROUS) from exc
-    keys = [secret_key] if isinstance(secret_key, (str, bytes)) else list(secret_key)
+    if isinstance(secret_key, (str, bytes)):
+        keys: list[Any] = [secret_key]
+    else:
+        try:
+            keys = list(secret_key)
+        except TypeError:
+            keys = []
     if not keys or not all(isinstance(k, (str, bytes)) and k for k in keys):
         raise ValueError(
             "secret_key must be the application's non-empty secret key (str or bytes), "
