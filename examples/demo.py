@@ -18,6 +18,10 @@ Settings come from the environment:
 
 ``LOGOUT_DEMO_DB``
     the SQLite file (default: ``demo.sqlite3`` next to this file).
+``LOGOUT_DEMO_STORE``
+    another session store, named by a URL as in the PasteDeploy filter, e.g.
+    ``redis://127.0.0.1:6379/0`` (records at ``session:<id>``). Default: the SQLite
+    file above.
 ``LOGOUT_DEMO_COOKIE_PATH``, ``LOGOUT_DEMO_COOKIE_DOMAIN``
     the Path and Domain the cookies are set with (default ``/`` and host-only). The
     middleware is given the same values, so its deletion headers match.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterable
@@ -39,9 +44,16 @@ from urllib.parse import parse_qs
 
 from werkzeug.http import dump_cookie, parse_cookie
 
-from logout_middleware import DEFAULT_LOGOUT_PATH, LogoutMiddleware, SQLiteBackend
+from logout_middleware import (
+    DEFAULT_LOGOUT_PATH,
+    LogoutMiddleware,
+    SessionStore,
+    SQLiteBackend,
+    fingerprint,
+)
 
 StartResponse = Callable[..., Any]
+logger = logging.getLogger("demo")
 
 DEFAULT_DB = Path(__file__).with_name("demo.sqlite3")
 SESSION_COOKIE = "session"
@@ -107,7 +119,7 @@ class DemoApp:
     """The application itself: it knows nothing about logout."""
 
     def __init__(
-        self, sessions: SQLiteBackend, *, cookie_path: str = "/", cookie_domain: str | None = None
+        self, sessions: SessionStore, *, cookie_path: str = "/", cookie_domain: str | None = None
     ) -> None:
         self.sessions = sessions
         self.cookie_path = cookie_path
@@ -164,6 +176,8 @@ class DemoApp:
                 start_response, "400 Bad Request", b"a username of 1 to 64 characters\n"
             )
         session_id = self.sessions.create({"username": username})
+        # A fingerprint, never the id itself: a session id in a log is a stolen session.
+        logger.info("login: session=%s", fingerprint(session_id))
         cookie = {"path": self.cookie_path, "domain": self.cookie_domain, "samesite": "Lax"}
         headers = [
             ("Location", environ.get("SCRIPT_NAME", "") + "/"),
@@ -197,11 +211,16 @@ class DemoApp:
 def make_app(
     db_path: str | os.PathLike[str] = DEFAULT_DB,
     *,
+    store: SessionStore | None = None,
     cookie_path: str = "/",
     cookie_domain: str | None = None,
 ) -> LogoutMiddleware:
-    """Build the demo: the app, wrapped by the middleware (the lines a user adds)."""
-    sessions = SQLiteBackend(db_path)
+    """Build the demo: the app, wrapped by the middleware (the lines a user adds).
+
+    ``store`` replaces the SQLite file at ``db_path`` (any store with ``create``,
+    ``get`` and ``delete``).
+    """
+    sessions = store if store is not None else SQLiteBackend(db_path)
     app = DemoApp(sessions, cookie_path=cookie_path, cookie_domain=cookie_domain)
     # --- what a user adds: wrap the app, with the cookie exactly as it was set ---
     return LogoutMiddleware(
@@ -218,8 +237,14 @@ def make_app(
 
 def app_from_environment() -> LogoutMiddleware:
     """Build the demo from the ``LOGOUT_DEMO_*`` environment variables."""
+    store = None
+    if os.environ.get("LOGOUT_DEMO_STORE"):
+        from logout_middleware.paste import build_backend
+
+        store = build_backend(os.environ["LOGOUT_DEMO_STORE"], {})
     return make_app(
         os.environ.get("LOGOUT_DEMO_DB") or DEFAULT_DB,
+        store=store,
         cookie_path=os.environ.get("LOGOUT_DEMO_COOKIE_PATH") or "/",
         cookie_domain=os.environ.get("LOGOUT_DEMO_COOKIE_DOMAIN") or None,
     )

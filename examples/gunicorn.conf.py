@@ -27,12 +27,15 @@ keepalive = 2
 # Access log on stdout. The default format logs the request line, never cookies:
 # keep it that way, a session id in a log is a stolen session.
 accesslog = "-"
+# gunicorn's default format plus <pid>: which worker answered.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(p)s'
 errorlog = "-"
 loglevel = "info"
 
-# The middleware's own log lines ("logout ok: session=<fingerprint> ..."), next to
-# gunicorn's. They carry fingerprints, never raw session ids. Workers are forked from
-# the master, so they inherit this handler.
+# The middleware's own log lines ("logout ok: session=<fingerprint> ...") and the
+# demo's ("login: session=<fingerprint>"), next to gunicorn's, with the worker's pid.
+# They carry fingerprints, never raw session ids. Workers are forked from the master,
+# so they inherit this handler.
 _handler = logging.StreamHandler()
 _handler.setFormatter(
     logging.Formatter(
@@ -40,10 +43,11 @@ _handler.setFormatter(
         "[%Y-%m-%d %H:%M:%S %z]",
     )
 )
-_logger = logging.getLogger("logout_middleware")
-if not _logger.handlers:  # the file is read again on SIGHUP
-    _logger.addHandler(_handler)
-    _logger.setLevel(logging.INFO)
+for _name in ("logout_middleware", "demo"):
+    _logger = logging.getLogger(_name)
+    if not _logger.handlers:  # the file is read again on SIGHUP
+        _logger.addHandler(_handler)
+        _logger.setLevel(logging.INFO)
 
 # gunicorn >= 24's runtime control socket (gunicornc) lives at one fixed path per
 # user; the demo does not need it, and two demos would fight over it.
