@@ -7,9 +7,12 @@ back, through the same backend object.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -188,3 +191,49 @@ def test_logouts_fail_during_an_outage_and_recover_after_it(
     app.set_cookie("session", sid)
     app.post(DEFAULT_LOGOUT_PATH, status=200)
     assert backend.get(sid) is None
+
+
+@pytest.fixture
+def sentinel_port(redis_server: RedisServer, tmp_path: Path) -> Iterator[int]:
+    """A real Redis Sentinel (``redis-server --sentinel``) watching ``redis_server``."""
+    port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(
+        f"bind 127.0.0.1\nport {port}\ndir {tmp_path}\n"
+        f"sentinel monitor main 127.0.0.1 {redis_server.port} 1\n"
+    )
+    proc = subprocess.Popen(
+        [redis_server.binary, str(conf), "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                    s.sendall(b"SENTINEL get-master-addr-by-name main\r\n")
+                    if str(redis_server.port).encode() in s.recv(256):
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "sentinel did not come up"
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_sentinel_master_client_is_accepted(sentinel_port: int, raw: redis.Redis) -> None:
+    from redis.sentinel import Sentinel
+
+    sentinel = Sentinel([("127.0.0.1", sentinel_port)], socket_timeout=1)
+    master = sentinel.master_for("main", socket_timeout=1)
+    backend = RedisBackend(master)
+    raw.set("session:via-sentinel", b"{}")
+    backend.delete("via-sentinel")
+    assert not raw.exists("session:via-sentinel")
+    master.close()
+    for s in sentinel.sentinels:
+        s.close()
