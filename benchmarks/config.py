@@ -49,7 +49,7 @@ class Config:
             growth_sizes=(1_000, 100_000, 1_000_000),
             memory_requests=1_000_000,
             wrk_seconds=5,
-            wrk_rounds=3,
+            wrk_rounds=4,
             strict_tools=strict,
         )
 
