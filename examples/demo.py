@@ -77,6 +77,14 @@ PAGE = """<!doctype html>
 <p class="who">Logged in as <strong id="user">{user}</strong></p>
 {body}
 <p class="pid">Served by worker pid <span id="pid">{pid}</span>.</p>
+<p class="pid">Last logout answer: <code id="last-logout">none</code></p>
+<script>
+const last = sessionStorage.getItem("lastLogout");
+if (last !== null) {{
+  document.getElementById("last-logout").textContent = last;
+  sessionStorage.removeItem("lastLogout");
+}}
+</script>
 </body>
 </html>
 """
@@ -98,8 +106,9 @@ function readCookie(name) {{
   return "";
 }}
 document.getElementById("logout").addEventListener("click", async () => {{
+  let answer = "no answer";
   try {{
-    await fetch({logout_url}, {{
+    const response = await fetch({logout_url}, {{
       method: "POST",
       credentials: "same-origin",
       headers: {{
@@ -108,7 +117,10 @@ document.getElementById("logout").addEventListener("click", async () => {{
       }},
       body: "{{}}",
     }});
+    answer = response.status + " " + (await response.text());
   }} finally {{
+    // Not Studio: the demo shows the answer on the reloaded page.
+    sessionStorage.setItem("lastLogout", answer);
     location.reload();
   }}
 }});

@@ -53,10 +53,13 @@ def _supports_control_socket_flag() -> bool:
 class GunicornServer:
     """A running gunicorn master; see :func:`start`."""
 
-    def __init__(self, process: subprocess.Popen[bytes], log_path: Path, workers: int) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], log_path: Path, workers: int, ready_path: str = "/"
+    ) -> None:
         self.process = process
         self.log_path = log_path
         self.workers = workers
+        self.ready_path = ready_path
         self.port = 0
         #: ``http://127.0.0.1:PORT``, set once gunicorn has said where it listens.
         self.url = ""
@@ -96,7 +99,7 @@ class GunicornServer:
     def _answers(self) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
         try:
-            conn.request("GET", "/")
+            conn.request("GET", self.ready_path)
             conn.getresponse().read()
             return True
         except OSError:
@@ -159,6 +162,7 @@ def start(
     config: str | os.PathLike[str] | None = None,
     args: Sequence[str] = (),
     timeout: float = 30.0,
+    ready_path: str = "/",
 ) -> GunicornServer:
     """Start ``gunicorn app_spec`` on 127.0.0.1 with a free port and wait until ready.
 
@@ -171,6 +175,8 @@ def start(
     :param config: a gunicorn config file; the options given here win over it.
     :param args: more command-line options.
     :param timeout: seconds to wait for readiness.
+    :param ready_path: the path of the request that proves the server answers (any
+        status counts).
     """
     try:
         import gunicorn  # noqa: F401
@@ -210,7 +216,7 @@ def start(
             env=environment,
             start_new_session=True,  # its own process group, for kill()
         )
-    server = GunicornServer(process, log_path, workers)
+    server = GunicornServer(process, log_path, workers, ready_path)
     server.wait_ready(timeout)
     return server
 
