@@ -4,7 +4,10 @@ The public names::
 
     from logout_middleware import (
         DEFAULT_LOGOUT_PATH, LogoutMiddleware, SessionBackend,
-        MemoryBackend, SQLiteBackend, CookieSpec, LogoutEvent,
+        MemoryBackend, SQLiteBackend, RedisBackend, SQLAlchemyBackend,
+        CookieSpec, LogoutEvent, signed_session_id,
+        RevocationStore, MemoryRevocationStore, SQLiteRevocationStore,
+        RedisRevocationStore, RevocationFilter,
     )
 
 The WSGI core imports no framework and no backend client: ``RedisBackend`` and
@@ -22,6 +25,15 @@ from .backends.sqlite import SQLiteBackend
 from .cookies import CookieSpec
 from .events import LogoutEvent, fingerprint
 from .middleware import DEFAULT_LOGOUT_PATH, LogoutMiddleware
+from .revocation import (
+    MemoryRevocationStore,
+    RedisRevocationStore,
+    RevocationFilter,
+    RevocationStore,
+    SQLiteRevocationStore,
+    cookie_token,
+)
+from .signing import signed_session_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from .backends.redis import RedisBackend
@@ -33,12 +45,19 @@ __all__ = [
     "LogoutEvent",
     "LogoutMiddleware",
     "MemoryBackend",
+    "MemoryRevocationStore",
     "RedisBackend",
+    "RedisRevocationStore",
+    "RevocationFilter",
+    "RevocationStore",
     "SQLAlchemyBackend",
     "SQLiteBackend",
+    "SQLiteRevocationStore",
     "SessionBackend",
     "SessionStore",
+    "cookie_token",
     "fingerprint",
+    "signed_session_id",
 ]
 
 
