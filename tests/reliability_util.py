@@ -1,0 +1,301 @@
+"""Helpers for the reliability tests: a strictly checked WSGI call, a seedable store,
+a tiny login/browse app for real servers, and an HTTP client for load and races.
+
+Nothing here fakes a server: the stores are the package's own backends on real files
+or real servers, and :func:`serve` runs the app in a real gunicorn.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.validate import validator
+
+from werkzeug.middleware.lint import LintMiddleware
+
+from logout_middleware import DEFAULT_LOGOUT_PATH
+
+LOGOUT = DEFAULT_LOGOUT_PATH
+
+#: The statuses the logout path may answer (middleware.py's behaviour table).
+LOGOUT_STATUSES = frozenset({200, 303, 403, 405, 500})
+
+#: Environ keys a fuzzed request may set; the rest is a plain, valid server environ.
+_BASE_ENVIRON: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "localhost",
+    "SERVER_PORT": "80",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "http",
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+}
+
+
+class BrokenInput(io.RawIOBase):
+    """A request body whose client went away: reading raises after ``good`` bytes."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        self._data = data
+        self._good = good
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pos >= self._good:
+            raise ConnectionResetError("client disconnected while sending the body")
+        end = self._good if size is None or size < 0 else min(self._good, self._pos + size)
+        chunk = self._data[self._pos : end]
+        self._pos = end
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+@dataclass
+class Answer:
+    """What a WSGI application answered, fully consumed and closed."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    lint: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+def checked_call(
+    app: Callable[..., Iterable[bytes]],
+    request: dict[str, Any],
+    body: bytes | io.RawIOBase = b"",
+) -> Answer:
+    """Call ``app`` behind ``wsgiref.validate.validator`` and werkzeug's
+    ``LintMiddleware`` and return its answer.
+
+    The validators see a plain, valid server environ; the keys in ``request`` (which
+    may be anything a client or a lax server could produce: unknown methods, an odd
+    ``CONTENT_LENGTH``, a ``PATH_INFO`` without its slash) are put in place between
+    the validators and ``app``, so that ``app`` gets them while its answer is still
+    checked in full. The body is iterated and ``close()``-d as a server would.
+
+    Every lint warning is collected in :attr:`Answer.lint` (and not raised), so a
+    caller can assert there were none and say which; a validator assertion or any
+    exception from ``app`` propagates.
+    """
+    stream = body if isinstance(body, io.RawIOBase) else io.BytesIO(body)
+    environ = dict(_BASE_ENVIRON)
+    environ["wsgi.input"] = stream
+    environ["wsgi.errors"] = io.StringIO()
+
+    def inject(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        environ.update(request)
+        return app(environ, start_response)
+
+    stack = validator(LintMiddleware(inject))
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen.append((status, list(headers)))
+        return lambda data: None
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = stack(environ, start_response)
+        try:
+            chunks = list(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        del result
+    assert len(seen) == 1, f"start_response called {len(seen)} times"
+    status, headers = seen[0]
+    return Answer(
+        int(status[:3]),
+        headers,
+        b"".join(chunks),
+        [f"{w.category.__name__}: {w.message}" for w in caught],
+    )
+
+
+class SeededBackend:
+    """A dictionary store whose records the test names itself (any string id).
+
+    It is a plain :class:`~logout_middleware.SessionBackend` (only ``delete``), so the
+    fuzzer can seed the exact ids its cookies carry, odd characters included.
+    """
+
+    def __init__(self) -> None:
+        self.records: dict[str, str] = {}
+        self.deleted: list[str] = []
+
+    def seed(self, ids: Iterable[str]) -> None:
+        self.records = {i: "data" for i in ids}
+        self.deleted = []
+
+    def delete(self, session_id: str) -> None:
+        self.deleted.append(session_id)
+        self.records.pop(session_id, None)
+
+
+class RaisingBackend:
+    """A store that is down: every ``delete`` raises (after recording the call)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def seed(self, ids: Iterable[str]) -> None:
+        self.calls = []
+
+    def delete(self, session_id: str) -> None:
+        self.calls.append(session_id)
+        raise ConnectionError("session store unreachable")
+
+
+# -- a tiny application for real servers ----------------------------------------------
+
+
+def make_app(store: Any) -> Callable[..., Iterable[bytes]]:
+    """A bare WSGI app that logs in, shows who is logged in, and nothing else.
+
+    * ``POST /login?user=NAME``: creates a session with ``store.create`` and sets the
+      ``session`` cookie; the body is the session id.
+    * ``GET /me``: ``200`` with the user name of the session in the cookie, or
+      ``anonymous``; reads the store.
+    * anything else: ``200 hello``, without touching the store.
+    """
+    from urllib.parse import parse_qs
+
+    from werkzeug.http import dump_cookie, parse_cookie
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/login" and environ["REQUEST_METHOD"] == "POST":
+            user = parse_qs(environ.get("QUERY_STRING", "")).get("user", ["someone"])[0]
+            sid = store.create({"user": user})
+            body = sid.encode()
+            start_response(
+                "200 OK",
+                [
+                    ("Content-Type", "text/plain"),
+                    ("Content-Length", str(len(body))),
+                    ("Set-Cookie", dump_cookie("session", sid, httponly=True, samesite="Lax")),
+                ],
+            )
+            return [body]
+        if path == "/me":
+            sid = parse_cookie(environ).get("session")
+            data = store.get(sid) if sid else None
+            body = (data["user"] if data else "anonymous").encode()
+        else:
+            body = b"hello"
+        start_response(
+            "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return app
+
+
+def build_app() -> Callable[..., Iterable[bytes]]:
+    """The app that :func:`serve` runs in gunicorn, configured from the environment:
+    ``RELIABILITY_STORE`` is ``sqlite:PATH`` or ``redis:URL``."""
+    from logout_middleware import LogoutMiddleware, SQLiteBackend
+    from logout_middleware.backends import RedisBackend
+
+    kind, _, where = os.environ["RELIABILITY_STORE"].partition(":")
+    store: Any = SQLiteBackend(where) if kind == "sqlite" else RedisBackend(where)
+    return LogoutMiddleware(make_app(store), store)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to a real server, with a cookie."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn: http.client.HTTPConnection | None = None
+        self.cookie: str | None = None
+
+    def request(
+        self, method: str, path: str, *, cookie: str | None = None, body: bytes = b""
+    ) -> tuple[int, dict[str, str], list[str], bytes]:
+        """Send one request (reconnecting once if the server closed the connection)."""
+        headers = {"Content-Length": str(len(body))}
+        cookie = cookie if cookie is not None else self.cookie
+        if cookie:
+            headers["Cookie"] = f"session={cookie}"
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A sync worker closes after each response; a fresh connection is normal.
+                self.close()
+                if attempt:
+                    raise
+                continue
+            if response.will_close:
+                self.close()
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                response.headers.get_all("Set-Cookie") or [],
+                data,
+            )
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def logout_ok(status: int, body: bytes) -> bool:
+    return status == 200 and json.loads(body) == {"message": "OK"}
+
+
+def run_threads(target: Callable[[int], None], count: int, timeout: float = 120.0) -> None:
+    """Run ``target(i)`` in ``count`` threads started together; re-raise the first error."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout)
+            target(i)
+        except BaseException as exc:  # collected and re-raised in the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+        assert not t.is_alive(), "a client thread did not finish in time"
+    if errors:
+        raise errors[0]
