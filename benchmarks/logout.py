@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -47,7 +48,7 @@ def _memory_backend_store(backend: MemoryBackend) -> Any:
 
 
 @contextlib.contextmanager
-def _redis_case(config: Config, report: Report) -> Iterator[Case | None]:
+def _redis_case(config: Config, report: Report) -> Iterator[tuple[Case, Case] | None]:
     try:
         from logout_middleware.backends import RedisBackend
     except ImportError as exc:
@@ -73,10 +74,26 @@ def _redis_case(config: Config, report: Report) -> Iterator[Case | None]:
             return ids
 
         app = LogoutMiddleware(bare_app, backend)
-        yield logout_case("LogoutMiddleware, Redis", app, store)
+        yield logout_case("LogoutMiddleware, Redis", app, store), _store_only(
+            "redis-py DEL alone", store, lambda sid: client.delete("session:" + sid)
+        )
         backend.close()
     finally:
         server.__exit__(None, None, None)
+
+
+def _store_only(name: str, store: Any, delete: Any) -> Case:
+    """The store's delete by itself, with no WSGI around it: the backend's floor."""
+    pending: list[str] = []
+
+    def setup(n: int) -> None:
+        pending[:] = store(n)
+
+    def run(n: int) -> None:
+        for sid in pending:
+            delete(sid)
+
+    return Case(name, run, setup=setup)
 
 
 def run(config: Config, report: Report) -> None:
@@ -154,10 +171,21 @@ def _run(config: Config, report: Report, workdir: str) -> None:
         FLASK: "cachelib SimpleCache sessions",
         DJANGO: "cache sessions (LocMemCache), CSRF checked",
     }
-    with _redis_case(config, report) as redis_case:
-        if redis_case is not None:
-            cases.insert(5, redis_case)
-            notes[redis_case.name] = "redis-server on loopback TCP"
+    sqlite_conn = sqlite3.connect(sqlite_path, isolation_level=None)
+    cases.insert(
+        5,
+        _store_only(
+            "SQLite DELETE alone",
+            sqlite_store,
+            lambda sid: sqlite_conn.execute("DELETE FROM sessions WHERE id = ?", (sid,)),
+        ),
+    )
+    notes["SQLite DELETE alone"] = "the store's own cost: same file, autocommit"
+    with _redis_case(config, report) as redis_cases:
+        if redis_cases is not None:
+            cases[6:6] = redis_cases
+            notes[redis_cases[0].name] = "redis-server on loopback TCP"
+            notes[redis_cases[1].name] = "the store's own cost: one DEL"
         # Sanity: every case answers a logout and the record is gone.
         for case in cases:
             if case.check is not None:
@@ -165,6 +193,7 @@ def _run(config: Config, report: Report, workdir: str) -> None:
         log("logout: interleaved rounds ...")
         results = interleave(cases, rounds=config.rounds, loop_time=config.loop_time, progress=log)
     sqlite_backend.close()
+    sqlite_conn.close()
 
     ours = results[MEMORY].median
     floor = results[FLOOR].median
@@ -176,6 +205,8 @@ def _run(config: Config, report: Report, workdir: str) -> None:
             row.ratio, row.ratio_to = m.median / floor, "floor"
         elif case.name in (FLASK, DJANGO):
             row.ratio, row.ratio_to = m.median / ours, "ours"
+        elif case.name.endswith("alone"):
+            pass
         elif case.name != FLOOR:
             row.ratio, row.ratio_to = m.median / floor, "floor"
         report.rows.append(row)
