@@ -1,0 +1,89 @@
+"""examples/demo.py, the bare WSGI demo, driven through WebTest (lint on)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import webtest
+from example_apps import import_example
+
+from logout_middleware import DEFAULT_LOGOUT_PATH, SQLiteBackend
+
+demo = import_example("demo")
+
+
+def test_demo_logs_in_shows_the_user_and_logs_out_studio_style(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    app = webtest.TestApp(demo.make_app(db))
+    page = app.get("/")
+    assert '<strong id="user">anonymous</strong>' in page.text
+    assert f'<span id="pid">{os.getpid()}</span>' in page.text
+    form = page.forms[0]
+    form["username"] = "ada"
+    form.submit(status=303)
+    session_id = app.cookies["session"]
+    assert SQLiteBackend(db).get(session_id) == {"username": "ada"}
+    page = app.get("/")
+    assert '<strong id="user">ada</strong>' in page.text
+    assert f'fetch("{DEFAULT_LOGOUT_PATH}"' in page.text
+    assert '"X-XSRF-TOKEN": readCookie("XSRF-TOKEN")' in page.text
+
+    app.post(DEFAULT_LOGOUT_PATH, "{}", content_type="application/json", status=403)
+    assert SQLiteBackend(db).get(session_id) is not None
+    response = app.post(
+        DEFAULT_LOGOUT_PATH,
+        "{}",
+        content_type="application/json",
+        headers={"X-XSRF-TOKEN": app.cookies["XSRF-TOKEN"]},
+    )
+    assert response.json == {"message": "OK"}
+    assert SQLiteBackend(db).get(session_id) is None
+    assert '<strong id="user">anonymous</strong>' in app.get("/").text
+
+
+def test_demo_sets_the_cookies_with_the_attributes_the_middleware_repeats(
+    tmp_path: Path,
+) -> None:
+    app = webtest.TestApp(
+        demo.make_app(tmp_path / "d.sqlite3", cookie_path="/studio", cookie_domain="demo.test")
+    )
+    login = app.post("/login", {"username": "ada"}, extra_environ={"SCRIPT_NAME": "/studio"})
+    assert login.headers["Location"].endswith("/studio/")
+    cookies = {h.split("=", 1)[0]: h for h in login.headers.getall("Set-Cookie")}
+    for attribute in ("Domain=demo.test", "Path=/studio", "SameSite=Lax"):
+        assert attribute in cookies["session"] and attribute in cookies["XSRF-TOKEN"]
+    assert "HttpOnly" in cookies["session"] and "HttpOnly" not in cookies["XSRF-TOKEN"]
+    xsrf = cookies["XSRF-TOKEN"].split(";")[0].split("=", 1)[1]
+    response = app.post(
+        DEFAULT_LOGOUT_PATH,
+        headers={"X-XSRF-TOKEN": xsrf, "Cookie": f"XSRF-TOKEN={xsrf}"},
+        extra_environ={"SCRIPT_NAME": "/studio"},
+    )
+    for header in response.headers.getall("Set-Cookie"):
+        assert "Domain=demo.test" in header and "Path=/studio" in header
+
+
+def test_demo_page_escapes_the_username(tmp_path: Path) -> None:
+    app = webtest.TestApp(demo.make_app(tmp_path / "d.sqlite3"))
+    app.post("/login", {"username": "<script>alert(1)</script>"}, status=303)
+    text = app.get("/").text
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_demo_mounted_under_a_prefix_links_and_logs_out_under_it(tmp_path: Path) -> None:
+    app = webtest.TestApp(demo.make_app(tmp_path / "d.sqlite3"))
+    page = app.get("/", extra_environ={"SCRIPT_NAME": "/studio"})
+    assert 'action="/studio/login"' in page.text
+    app.post("/login", {"username": "ada"}, extra_environ={"SCRIPT_NAME": "/studio"})
+    page = app.get("/", extra_environ={"SCRIPT_NAME": "/studio"})
+    assert f'fetch("/studio{DEFAULT_LOGOUT_PATH}"' in page.text
+
+
+def test_demo_refuses_an_empty_or_long_username(tmp_path: Path) -> None:
+    app = webtest.TestApp(demo.make_app(tmp_path / "d.sqlite3"))
+    app.post("/login", {"username": " "}, status=400)
+    app.post("/login", {"username": "x" * 65}, status=400)
+    app.get("/login", status=405)
+    app.get("/elsewhere", status=404)

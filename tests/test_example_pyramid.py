@@ -1,0 +1,53 @@
+"""examples/pyramid_app.py: Pyramid with Beaker's SQL session store, logged out by the
+middleware: Beaker's own ``beaker_cache`` row must be gone and the next request
+anonymous."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import webtest
+from example_apps import import_example
+
+from logout_middleware import DEFAULT_LOGOUT_PATH
+
+pyramid_app = import_example("pyramid_app")
+
+
+def beaker_row_exists(db: Path, session_id: str) -> bool:
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute(
+            "SELECT 1 FROM beaker_cache WHERE namespace = ?", (session_id,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return row is not None
+
+
+def test_beaker_session_row_is_deleted_on_logout(tmp_path: Path) -> None:
+    db = tmp_path / "pyramid.sqlite3"
+    app = webtest.TestApp(pyramid_app.create_app(db))
+    assert '<strong id="user">anonymous</strong>' in app.get("/").text
+    form = app.get("/").forms[0]
+    form["username"] = "ada"
+    form.submit(status=303)
+    assert '<strong id="user">ada</strong>' in app.get("/").text
+    session_id = app.cookies["session"]
+    assert beaker_row_exists(db, session_id)
+
+    response = app.post(DEFAULT_LOGOUT_PATH, "{}", content_type="application/json")
+    assert response.json == {"message": "OK"}
+    assert not beaker_row_exists(db, session_id), "Beaker's row survived the logout"
+    assert "session" not in app.cookies
+    assert '<strong id="user">anonymous</strong>' in app.get("/").text
+    # A copy of the old cookie names a session that no longer exists.
+    app.set_cookie("session", session_id)
+    assert '<strong id="user">anonymous</strong>' in app.get("/").text
+
+
+def test_pyramid_app_passes_other_requests_through(tmp_path: Path) -> None:
+    app = webtest.TestApp(pyramid_app.create_app(tmp_path / "p.sqlite3"))
+    app.get("/nowhere", status=404)
+    app.get(DEFAULT_LOGOUT_PATH, status=405)
