@@ -18,9 +18,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.http import dump_cookie
+from werkzeug.sansio.http import parse_cookie as _parse_cookie_text
 
-__all__ = ["CookieLike", "CookieSpec", "to_cookie_spec"]
+__all__ = ["CookieLike", "CookieSpec", "parse_request_cookies", "to_cookie_spec"]
 
 # RFC 6265 cookie-name = token (RFC 9110 tchar).
 _TOKEN = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
@@ -196,3 +198,16 @@ def to_cookie_spec(value: CookieLike, defaults: Mapping[str, Any]) -> CookieSpec
     raise ValueError(
         f"expected a cookie name, a mapping or a CookieSpec; got {type(value).__name__}"
     )
+
+
+def parse_request_cookies(header: str | None) -> MultiDict[str, str]:
+    """Parse a WSGI ``HTTP_COOKIE`` value into a :class:`~werkzeug.datastructures.MultiDict`.
+
+    Like :func:`werkzeug.http.parse_cookie`, the header's bytes are read as UTF-8,
+    but bytes that are not UTF-8 (a browser that sent latin-1) become U+FFFD instead
+    of raising: one odd cookie must not break the logout of the session cookie.
+    """
+    if not header:
+        return MultiDict()
+    raw = header.encode("latin-1", "replace")  # WSGI strings are latin-1 bytes
+    return _parse_cookie_text(raw.decode("utf-8", "replace"))

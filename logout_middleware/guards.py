@@ -27,7 +27,7 @@ import hmac
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from werkzeug.http import parse_cookie
+from .cookies import parse_request_cookies
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import WSGIEnvironment
@@ -144,7 +144,7 @@ class CsrfGuard:
 
     def refuses(self, environ: WSGIEnvironment) -> str | None:
         """Return why the request is refused, or ``None`` when the token matches."""
-        cookie = parse_cookie(environ).get(self.cookie_name, "")
+        cookie = parse_request_cookies(environ.get("HTTP_COOKIE")).get(self.cookie_name, "")
         header = environ.get(self.environ_key, "")
         if not cookie or not header:
             return "double-submit token missing"

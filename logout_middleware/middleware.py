@@ -42,13 +42,11 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from werkzeug.http import parse_cookie
-
 from .backends.base import SessionBackend
-from .cookies import CookieLike, CookieSpec, to_cookie_spec
+from .cookies import CookieLike, CookieSpec, parse_request_cookies, to_cookie_spec
 from .events import LogoutEvent, Outcome, fingerprint
 from .guards import CsrfGuard, OriginGuard
-from .redirects import safe_next_url, validate_hosts
+from .redirects import is_valid_host, safe_next_url, validate_hosts
 from .responses import Header, Response, json_response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -278,7 +276,7 @@ class LogoutMiddleware:
                 f"http(s) URL; got {redirect_to!r}"
             )
         # Where to send the browser after logout (None: answer Studio's JSON).
-        self.redirect_to = redirect_to
+        self.redirect_to: str | None = redirect_to
         if not isinstance(next_param, str) or not next_param:
             raise ValueError(f"next_param must be a non-empty string; got {next_param!r}")
         self.next_param = next_param
@@ -351,6 +349,9 @@ class LogoutMiddleware:
                 return self._refuse(environ, start_response, self._bad_token, reason, cookie_values)
         https = environ.get("wsgi.url_scheme") == "https"
         end_headers = self._end_headers[https]
+        # Where to redirect is settled before anything is deleted: reading a form body
+        # for ``next`` may fail, and must not come between a deletion and its answer.
+        location = None if self.redirect_to is None else self._redirect_location(environ)
         session: str | None = None
         try:
             session_ids = self._session_ids(cookie_values)
@@ -381,22 +382,22 @@ class LogoutMiddleware:
             session or "-",
             environ.get("REMOTE_ADDR", "-"),
         )
-        if self.redirect_to is None:
+        if location is None:
             response = self._ok
             result = response.send(start_response, end_headers)
         else:
             response = self._redirect
-            location = ("Location", self._redirect_location(environ))
-            result = response.send(start_response, [location, *end_headers])
+            result = response.send(start_response, [("Location", location), *end_headers])
         self._emit(environ, outcome, int(response.status[:3]), None, session)
         return result
 
     def _cookie_values(self, environ: WSGIEnvironment) -> list[str]:
         """The distinct non-empty values of the session cookie in the request."""
-        if not environ.get("HTTP_COOKIE"):
+        header = environ.get("HTTP_COOKIE")
+        if not header:
             return []
         values: list[str] = []
-        for value in parse_cookie(environ).getlist(self.cookie.name):
+        for value in parse_request_cookies(header).getlist(self.cookie.name):
             if value and value not in values:
                 values.append(value)
                 if len(values) == _MAX_SESSIONS:
@@ -477,9 +478,16 @@ class LogoutMiddleware:
         # Longest first, so that a value containing another is masked whole.
         return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
 
-    def _redirect_location(self, environ: WSGIEnvironment) -> str:
-        scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST") or _server_host(environ)
+    def _redirect_location(self, environ: WSGIEnvironment) -> str | None:
+        """The absolute URL to send the browser to, or ``None`` for the JSON answer
+        (only when the request names no valid host to build a URL on)."""
+        redirect_to = self.redirect_to or "/"
+        scheme = "https" if environ.get("wsgi.url_scheme") == "https" else "http"
+        host = environ.get("HTTP_HOST", "")
+        if not is_valid_host(host):
+            host = _server_host(environ)
+            if not is_valid_host(host):
+                return None if redirect_to.startswith("/") else redirect_to
         target = self._next_value(environ)
         if target is not None:
             url = safe_next_url(
@@ -487,7 +495,6 @@ class LogoutMiddleware:
             )
             if url is not None:
                 return url
-        redirect_to = self.redirect_to or "/"
         if redirect_to.startswith("/"):
             return f"{scheme}://{host}{redirect_to}"
         return redirect_to
@@ -506,7 +513,13 @@ class LogoutMiddleware:
             return None
         if not 0 < length <= self.max_form_size:
             return None
-        body = environ["wsgi.input"].read(length)
+        try:
+            body = environ["wsgi.input"].read(length)
+        except Exception:  # a client that hung up, a broken input stream
+            logger.warning("logout form body unreadable; next ignored", exc_info=True)
+            return None
+        if not isinstance(body, bytes):
+            return None
         return _param(body.decode("latin-1"), self.next_param)
 
     def _emit(

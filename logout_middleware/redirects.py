@@ -19,11 +19,17 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["safe_next_url", "validate_hosts"]
+__all__ = ["is_valid_host", "safe_next_url", "validate_hosts"]
 
 _PRINTABLE = re.compile(r"\A[\x21-\x7e]+\Z")
 _BAD_ESCAPE = re.compile(r"%(?:2f|5c|[01][0-9a-f]|7f)", re.IGNORECASE)
 _HOST = re.compile(r"\A(?:\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::[0-9]{1,5})?\Z")
+
+
+def is_valid_host(host: str) -> bool:
+    """Whether ``host`` (a ``Host`` header) is a plain ``name[:port]`` or ``[v6][:port]``,
+    safe to put in a ``Location`` header."""
+    return isinstance(host, str) and _HOST.match(host.lower()) is not None
 
 
 def validate_hosts(hosts: Iterable[str]) -> frozenset[str]:
@@ -32,7 +38,7 @@ def validate_hosts(hosts: Iterable[str]) -> frozenset[str]:
         hosts = [hosts]
     result = set()
     for host in hosts:
-        if not isinstance(host, str) or not _HOST.match(host.lower()):
+        if not is_valid_host(host):
             raise ValueError(
                 "each allowed redirect host must be a host name, optionally with a "
                 f"port, such as 'accounts.example.com'; got {host!r}"

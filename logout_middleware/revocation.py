@@ -34,9 +34,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from werkzeug.http import parse_cookie
-
 from .backends.base import validate_identifier
+from .cookies import parse_request_cookies
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
@@ -155,14 +154,13 @@ class SQLiteRevocationStore:
         t = self.table
         self._revoke_sql = (
             f'INSERT INTO "{t}" (token, expires_at) VALUES (?, ?) ON CONFLICT (token) '
-            f'DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)'
+            f"DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)"
         )
         self._check_sql = f'SELECT 1 FROM "{t}" WHERE token = ? AND expires_at > ?'
         self._purge_sql = f'DELETE FROM "{t}" WHERE expires_at <= ?'
         conn = self._connection()
         conn.execute(
-            f'CREATE TABLE IF NOT EXISTS "{t}" '
-            "(token TEXT PRIMARY KEY, expires_at REAL NOT NULL)"
+            f'CREATE TABLE IF NOT EXISTS "{t}" (token TEXT PRIMARY KEY, expires_at REAL NOT NULL)'
         )
         conn.execute(f'CREATE INDEX IF NOT EXISTS "{t}_expires_at" ON "{t}" (expires_at)')
 
@@ -255,7 +253,7 @@ class RedisRevocationStore:
 def _unquote(raw: str) -> str:
     # A quoted cookie value: decode it the way werkzeug does for the middleware.
     if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        return parse_cookie("x=" + raw).get("x", raw)
+        return parse_request_cookies("x=" + raw).get("x", raw)
     return raw
 
 
@@ -317,9 +315,7 @@ class RevocationFilter:
         self._needle = cookie.name + "="
         self._set_cookie_prefix = cookie.name + "="
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self._needle not in environ.get("HTTP_COOKIE", ""):
             return self.app(environ, start_response)
         return self._filter(environ, start_response)
@@ -330,7 +326,8 @@ class RevocationFilter:
         if len(distinct) > self.max_values:
             logger.warning(
                 "request carries %d values of cookie %r; all removed",
-                len(distinct), self.cookie.name,
+                len(distinct),
+                self.cookie.name,
             )
             return set(distinct), True
         revoked: set[str] = set()
@@ -343,16 +340,14 @@ class RevocationFilter:
                 if self.on_error == "raise":
                     raise
                 logger.exception(
-                    "revocation store failed; cookie %r removed from the request "
-                    "(fail closed)", self.cookie.name,
+                    "revocation store failed; cookie %r removed from the request (fail closed)",
+                    self.cookie.name,
                 )
                 revoked.add(raw)
                 failed = True
         return revoked, bool(revoked) and not failed
 
-    def _filter(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def _filter(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         name = self.cookie.name
         parts = environ["HTTP_COOKIE"].split(";")
         values = []
@@ -387,8 +382,7 @@ class RevocationFilter:
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             if not any(
-                h.lower() == "set-cookie" and v.lstrip().startswith(prefix)
-                for h, v in headers
+                h.lower() == "set-cookie" and v.lstrip().startswith(prefix) for h, v in headers
             ):
                 headers = [*headers, ("Set-Cookie", deletion)]
             return start_response(status, headers, exc_info)

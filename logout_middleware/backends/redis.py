@@ -40,8 +40,7 @@ from .base import new_session_id
 __all__ = ["RedisBackend", "redis_client"]
 
 _MISSING_REDIS = (
-    "RedisBackend needs redis-py: pip install logout-middleware[redis] "
-    "(or pip install redis)"
+    "RedisBackend needs redis-py: pip install logout-middleware[redis] (or pip install redis)"
 )
 
 
@@ -163,9 +162,7 @@ class RedisBackend:
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON under a new random id and return the id."""
         session_id = new_session_id()
-        self.client.set(
-            self.key_prefix + session_id, json.dumps(data), px=self._ttl_ms
-        )
+        self.client.set(self.key_prefix + session_id, json.dumps(data), px=self._ttl_ms)
         return session_id
 
     def get(self, session_id: str) -> dict[str, Any] | None:
