@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(quick=args.quick)
     m = machine()
     log(f"benchmarks ({'quick' if args.quick else 'full'}): {m['nproc']} CPUs, {m['cpu']}, "
-        f"Python {m['python']}")
+        f"Python {m['python']}; code {m['code']}")
     report.raw["load_average_start"] = os.getloadavg()
     started = time.monotonic()
     failed = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -65,6 +66,25 @@ def _fmt_rate(rate: float | None) -> str:
     return f"{rate:.0f} /s"
 
 
+def _provenance(package_dir: str) -> dict[str, Any]:
+    """Which code was measured: the commit, and whether the package had local edits."""
+    root = os.path.dirname(package_dir)
+    info: dict[str, Any] = {"package": package_dir, "commit": os.environ.get("BENCH_COMMIT")}
+    try:
+        info["commit"] = subprocess.run(
+            ["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        info["dirty"] = bool(
+            subprocess.run(
+                ["git", "-C", root, "status", "--porcelain", "--", "logout_middleware"],
+                capture_output=True, text=True, check=True,
+            ).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        info["dirty"] = None  # not a git checkout (e.g. a git archive of BENCH_COMMIT)
+    return info
+
+
 def machine() -> dict[str, Any]:
     """nproc, the CPU model, the Python version: what the README quotes."""
     cpu = platform.processor() or platform.machine()
@@ -76,7 +96,10 @@ def machine() -> dict[str, Any]:
                     break
     except OSError:
         pass
+    import logout_middleware
+
     return {
+        "code": _provenance(os.path.dirname(os.path.abspath(logout_middleware.__file__))),
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "python": sys.version.split()[0],
