@@ -16,13 +16,16 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from wsgiref.validate import validator
+from wsgiref.validate import WSGIWarning, validator
 
-from werkzeug.middleware.lint import LintMiddleware
+from werkzeug.middleware.lint import HTTPWarning, LintMiddleware
+from werkzeug.middleware.lint import WSGIWarning as WerkzeugWSGIWarning
 
 from logout_middleware import DEFAULT_LOGOUT_PATH
 
 LOGOUT = DEFAULT_LOGOUT_PATH
+
+_LINT_WARNINGS = (WSGIWarning, WerkzeugWSGIWarning, HTTPWarning)
 
 #: The statuses the logout path may answer (middleware.py's behaviour table).
 LOGOUT_STATUSES = frozenset({200, 303, 403, 405, 500})
@@ -121,7 +124,9 @@ def checked_call(
         return lambda data: None
 
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        # Lint findings are collected; any other warning stays an error.
+        for category in _LINT_WARNINGS:
+            warnings.simplefilter("always", category)
         result = stack(environ, start_response)
         try:
             chunks = list(result)
@@ -299,3 +304,12 @@ def run_threads(target: Callable[[int], None], count: int, timeout: float = 120.
         assert not t.is_alive(), "a client thread did not finish in time"
     if errors:
         raise errors[0]
+
+
+def report(name: str, **figures: Any) -> None:
+    """Append one line of figures to the file named by ``$RELIABILITY_REPORT``, if set
+    (docs-fragments/reliability.md quotes them); a no-op otherwise."""
+    target = os.environ.get("RELIABILITY_REPORT")
+    if target:
+        with open(target, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"test": name, **figures}) + "\n")
