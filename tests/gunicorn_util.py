@@ -27,6 +27,7 @@ import contextlib
 import http.client
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,8 @@ class GunicornServer:
         self.url = ""
         #: The master's exit code once stopped.
         self.returncode: int | None = None
+        # The whole log, kept in memory once stopped (the temporary file is removed).
+        self._final_log: str | None = None
 
     @property
     def pid(self) -> int:
@@ -73,7 +76,14 @@ class GunicornServer:
 
     def log(self) -> str:
         """Everything gunicorn (master, workers, access log) has written so far."""
+        if self._final_log is not None:
+            return self._final_log
         return self.log_path.read_text(errors="replace")
+
+    def _forget_log(self) -> None:
+        if self._final_log is None:
+            self._final_log = self.log()
+            shutil.rmtree(self.log_path.parent, ignore_errors=True)
 
     def worker_pids(self) -> list[int]:
         """The pids of the workers booted so far, in boot order."""
@@ -90,6 +100,7 @@ class GunicornServer:
             if self.port and len(_BOOTED.findall(text)) >= self.workers and self._answers():
                 return
             if self.process.poll() is not None:
+                self.kill()  # reaps any worker left behind
                 raise RuntimeError(f"gunicorn exited during start:\n{text[-4000:]}")
             if time.monotonic() > deadline:
                 self.kill()
@@ -121,6 +132,7 @@ class GunicornServer:
                 f"gunicorn did not stop within {timeout}s of SIGTERM:\n{self.log()[-4000:]}"
             ) from None
         self._reap_group()
+        self._forget_log()
         return self.returncode
 
     def kill(self) -> None:
@@ -129,6 +141,7 @@ class GunicornServer:
         if self.process.poll() is None:  # pragma: no cover - killed with the group
             self.process.kill()
         self.returncode = self.process.wait()
+        self._forget_log()
 
     def _reap_group(self, sig: int = signal.SIGKILL) -> None:
         # Workers that outlived their master (they should not) die with the group.
