@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 from .cookies import parse_request_cookies
 
 if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.datastructures import MultiDict
+
     from ._wsgi import WSGIEnvironment
 
 __all__ = ["CsrfGuard", "OriginGuard", "normalize_origin"]
@@ -142,9 +144,16 @@ class CsrfGuard:
         self.header_name = header_name
         self.environ_key = "HTTP_" + header_name.upper().replace("-", "_")
 
-    def refuses(self, environ: WSGIEnvironment) -> str | None:
-        """Return why the request is refused, or ``None`` when the token matches."""
-        cookie = parse_request_cookies(environ.get("HTTP_COOKIE")).get(self.cookie_name, "")
+    def refuses(
+        self, environ: WSGIEnvironment, cookies: MultiDict[str, str] | None = None
+    ) -> str | None:
+        """Return why the request is refused, or ``None`` when the token matches.
+
+        :param cookies: the request's parsed cookies, when the caller has them already.
+        """
+        if cookies is None:
+            cookies = parse_request_cookies(environ.get("HTTP_COOKIE"))
+        cookie = cookies.get(self.cookie_name, "")
         header = environ.get(self.environ_key, "")
         if not cookie or not header:
             return "double-submit token missing"

@@ -50,6 +50,8 @@ from .redirects import is_valid_host, safe_next_url, validate_hosts
 from .responses import Header, Response, json_response
 
 if TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.datastructures import MultiDict
+
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from .revocation import RevocationStore
 
@@ -338,13 +340,14 @@ class LogoutMiddleware:
     def _logout(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") not in self.methods:
             return self._not_allowed.send(start_response)
-        cookie_values = self._cookie_values(environ)
+        cookies = parse_request_cookies(environ.get("HTTP_COOKIE"))
+        cookie_values = self._cookie_values(cookies)
         if self.origin_guard is not None:
             reason = self.origin_guard.refuses(environ)
             if reason is not None:
                 return self._refuse(environ, start_response, self._forbidden, reason, cookie_values)
         if self.csrf_guard is not None:
-            reason = self.csrf_guard.refuses(environ)
+            reason = self.csrf_guard.refuses(environ, cookies)
             if reason is not None:
                 return self._refuse(environ, start_response, self._bad_token, reason, cookie_values)
         https = environ.get("wsgi.url_scheme") == "https"
@@ -391,13 +394,10 @@ class LogoutMiddleware:
         self._emit(environ, outcome, int(response.status[:3]), None, session)
         return result
 
-    def _cookie_values(self, environ: WSGIEnvironment) -> list[str]:
+    def _cookie_values(self, cookies: MultiDict[str, str]) -> list[str]:
         """The distinct non-empty values of the session cookie in the request."""
-        header = environ.get("HTTP_COOKIE")
-        if not header:
-            return []
         values: list[str] = []
-        for value in parse_request_cookies(header).getlist(self.cookie.name):
+        for value in cookies.getlist(self.cookie.name):
             if value and value not in values:
                 values.append(value)
                 if len(values) == _MAX_SESSIONS:
