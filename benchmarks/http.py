@@ -47,10 +47,10 @@ wrk.headers["Cookie"] = "session=wrk-page-cookie-0000000000000000000000000; them
 
 _LOGOUT = r"""
 local counter = 0
-local tid = 0
+local threads = 0
 setup = function(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
+  threads = threads + 1
+  thread:set("tid", threads)
 end
 request = function()
   counter = counter + 1
@@ -137,13 +137,13 @@ def _rows(config: Config, report: Report, samples: dict[str, list[dict[str, Any]
             )
         )
     pairs = [
-        ("pass-through, LogoutMiddleware", "pass-through, bare app"),
-        ("logout, LogoutMiddleware (memory)", "logout, hand-written floor"),
+        ("pass-through, LogoutMiddleware", "pass-through, bare app", "bare"),
+        ("logout, LogoutMiddleware (memory)", "logout, hand-written floor", "floor"),
     ]
     for row in report.rows:
-        for ours, base in pairs:
+        for ours, base, label in pairs:
             if row.section.startswith("http") and row.name == ours:
-                row.ratio, row.ratio_to = medians[ours] / medians[base], "bare req/s"
+                row.ratio, row.ratio_to = medians[ours] / medians[base], f"{label} req/s"
     ratio = medians[pairs[0][0]] / medians[pairs[0][1]]
     report.targets.append(
         Target(

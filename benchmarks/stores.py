@@ -32,7 +32,7 @@ def fill_sqlite(path: str, ids: list[str], table: str = "sessions", batch: int =
         for i in range(0, len(ids), batch):
             conn.execute("BEGIN")
             conn.executemany(
-                f'INSERT INTO "{table}" (id, data, created_at) VALUES (?, ?, ?)',
+                f'INSERT OR REPLACE INTO "{table}" (id, data, created_at) VALUES (?, ?, ?)',
                 ((sid, _DATA, now) for sid in ids[i : i + batch]),
             )
             conn.execute("COMMIT")
