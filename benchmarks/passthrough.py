@@ -14,7 +14,15 @@ from typing import Any
 
 from logout_middleware import LogoutMiddleware, MemoryBackend
 
-from .apps import NullMiddleware, bare_app, logout_environ, new_ids, page_environ, start_response
+from .apps import (
+    LOGOUT_PATH,
+    NullMiddleware,
+    bare_app,
+    logout_environ,
+    new_ids,
+    page_environ,
+    start_response,
+)
 from .config import Config, log
 from .report import Report, Row, Target
 from .timing import Case, interleave, paired_cost
@@ -59,6 +67,11 @@ def cases() -> tuple[list[Case], dict[str, str]]:
         _case("bare app", bare_app, page),
         _case("null middleware", NullMiddleware(bare_app), page),
         _case("LogoutMiddleware, defaults", LogoutMiddleware(bare_app, MemoryBackend()), page),
+        _case(
+            "LogoutMiddleware, two logout paths",
+            LogoutMiddleware(bare_app, MemoryBackend(), path=[LOGOUT_PATH, "/logout"]),
+            page,
+        ),
     ]
     revocation = _revocation_app()
     if revocation is not None:
@@ -78,7 +91,7 @@ def cases() -> tuple[list[Case], dict[str, str]]:
             page,
         ),
     ]
-    notes["werkzeug DispatcherMiddleware"] = "one mount, not matched"
+    notes["werkzeug DispatcherMiddleware"] = "one mount, not matched; 2-segment path"
     notes["Beaker SessionMiddleware"] = "memory sessions, not accessed"
     return out, notes
 
