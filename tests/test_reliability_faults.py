@@ -482,12 +482,6 @@ def test_sqlite_made_read_only_under_a_running_worker_never_lies(
     assert store.get(sessions[2]) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: SQLiteBackend keeps a connection that SQLite opened read-only (file "
-    "not writable at the time) for the life of the thread, so logouts keep failing "
-    "with 'attempt to write a readonly database' after the file is writable again",
-)
 def test_sqlite_read_only_recovers_without_a_restart(
     shared_db: tuple[Path, SQLiteBackend],
 ) -> None:
@@ -561,12 +555,6 @@ def test_sqlite_file_removed_answers_500_and_pass_through_flows(tmp_path: Path) 
     assert answer.status == 200 and SQLiteBackend(path).get(b) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: after the SQLite file is removed and restored from a backup, a thread "
-    "whose connection was opened before keeps writing to the unlinked old file: the "
-    "logout answers 200 OK while the restored file still holds the session",
-)
 def test_sqlite_file_restored_from_backup_is_never_reported_ok_while_the_record_remains(
     tmp_path: Path,
 ) -> None:

@@ -23,6 +23,7 @@ import os
 import sqlite3
 import threading
 from typing import Any
+from urllib.parse import quote
 
 from .base import new_session_id, validate_identifier
 
@@ -76,49 +77,95 @@ class SQLiteBackend:
         self._insert_sql = f'INSERT INTO "{t}" ("{i}", "{d}") VALUES (?, ?)'
         self._select_sql = f'SELECT "{d}" FROM "{t}" WHERE "{i}" = ?'
         if create_table:
-            self._connection().execute(
+            self._execute(
                 f'CREATE TABLE IF NOT EXISTS "{t}" ("{i}" TEXT PRIMARY KEY, '
                 f'"{d}" TEXT NOT NULL, '
-                f"\"created_at\" REAL NOT NULL DEFAULT (strftime('%s', 'now')))"
+                f"\"created_at\" REAL NOT NULL DEFAULT (strftime('%s', 'now')))",
+                (),
+                create=True,
             )
 
-    def _connection(self) -> sqlite3.Connection:
-        # One connection per thread and per process: a connection inherited over
-        # fork() (gunicorn's preload) must never be used by the child.
+    def _connection(self, create: bool = False) -> sqlite3.Connection:
+        """This thread's connection to the file now at :attr:`path`.
+
+        One connection per thread and per process: one inherited over ``fork()``
+        (gunicorn's ``--preload``) is never used by the child. The connection is
+        replaced when the path names another file than the one it opened (the file
+        was removed, or restored from a backup), so a delete never lands in an
+        unlinked copy; and a missing file is an error, not a new empty database
+        (only the constructor, with ``create_table``, may create it).
+        """
         local = self._local
-        pid = os.getpid()
-        if getattr(local, "pid", None) != pid:
-            conn = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
-            )
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            if not create:
+                self._drop()
+                raise sqlite3.OperationalError(
+                    f"SQLite database file is missing: {self.path}"
+                ) from None
+            stat = None
+        identity = None if stat is None else (stat.st_dev, stat.st_ino)
+        if conn is not None and local.pid == os.getpid() and local.identity == identity:
+            return conn
+        self._drop()
+        mode = "rwc" if create else "rw"
+        conn = sqlite3.connect(
+            f"file:{quote(self.path)}?mode={mode}",
+            uri=True,
+            timeout=self.timeout,
+            isolation_level=None,
+            check_same_thread=True,
+        )
+        try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
-            local.conn, local.pid = conn, pid
-        conn_: sqlite3.Connection = local.conn
-        return conn_
+            stat = os.stat(self.path)
+        except BaseException:
+            conn.close()
+            raise
+        local.conn, local.pid, local.identity = conn, os.getpid(), (stat.st_dev, stat.st_ino)
+        return conn
+
+    def _drop(self) -> None:
+        """Forget (and close, if this process opened it) this thread's connection."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.pid == os.getpid():
+            conn.close()
+        local.conn = None
+
+    def _execute(
+        self, sql: str, params: tuple[str, ...], *, create: bool = False
+    ) -> sqlite3.Cursor:
+        """Run one statement; after an operational error the connection is reopened on
+        the next call (a file that was read-only when it was opened stays read-only
+        for that connection, even once the file is writable again)."""
+        try:
+            return self._connection(create).execute(sql, params)
+        except sqlite3.OperationalError:
+            self._drop()
+            raise
 
     def delete(self, session_id: str) -> None:
         """Delete the record of ``session_id``; an unknown id is not an error.
 
         Raises :class:`sqlite3.Error` when the database is locked past the timeout,
-        read-only, or otherwise unusable.
+        read-only, missing, or otherwise unusable.
         """
-        self._connection().execute(self._delete_sql, (self.key_prefix + session_id,))
+        self._execute(self._delete_sql, (self.key_prefix + session_id,))
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON under a new random id and return the id."""
         session_id = new_session_id()
-        self._connection().execute(
-            self._insert_sql, (self.key_prefix + session_id, json.dumps(data))
-        )
+        self._execute(self._insert_sql, (self.key_prefix + session_id, json.dumps(data)))
         return session_id
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         """Return the data of ``session_id``, or ``None`` when there is no record."""
-        row = (
-            self._connection().execute(self._select_sql, (self.key_prefix + session_id,)).fetchone()
-        )
+        row = self._execute(self._select_sql, (self.key_prefix + session_id,)).fetchone()
         if row is None:
             return None
         data: dict[str, Any] = json.loads(row[0])
@@ -126,12 +173,9 @@ class SQLiteBackend:
 
     def count(self) -> int:
         """Return the number of records in the table (all prefixes)."""
-        row = self._connection().execute(f'SELECT COUNT(*) FROM "{self.table}"').fetchone()
+        row = self._execute(f'SELECT COUNT(*) FROM "{self.table}"', ()).fetchone()
         return int(row[0])
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread ends)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            conn.close()
-        self._local = threading.local()
+        self._drop()
