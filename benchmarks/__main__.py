@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     config = Config.make(args.quick)
     report = Report(quick=args.quick)
     m = machine()
-    log(f"benchmarks ({'quick' if args.quick else 'full'}): {m['nproc']} CPUs, {m['cpu']}, "
-        f"Python {m['python']}; code {m['code']}")
+    log(
+        f"benchmarks ({'quick' if args.quick else 'full'}): {m['nproc']} CPUs, {m['cpu']}, "
+        f"Python {m['python']}; code {m['code']}"
+    )
     report.raw["load_average_start"] = os.getloadavg()
     started = time.monotonic()
     failed = []
@@ -80,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.splitext(args.json)[0] + ".md", "w", encoding="utf-8") as f:
         f.write(report.table(markdown=True) + "\n\n" + report.target_lines(markdown=True) + "\n")
     load = report.raw["load_average_start"][0], report.raw["load_average_end"][0]
-    print(f"\n{len(report.rows)} rows in {report.raw['seconds']:.0f} s on {m['nproc']} CPUs "
-          f"(load average {load[0]:.1f} at start, {load[1]:.1f} at end); JSON: "
-          f"{os.path.relpath(args.json)}")
+    print(
+        f"\n{len(report.rows)} rows in {report.raw['seconds']:.0f} s on {m['nproc']} CPUs "
+        f"(load average {load[0]:.1f} at start, {load[1]:.1f} at end); JSON: "
+        f"{os.path.relpath(args.json)}"
+    )
     if failed:
         return 2  # a section crashed: that is a bug, in quick mode too
     if args.quick:

@@ -39,13 +39,17 @@ done = function(summary, latency, requests)
 end
 """
 
-_PAGE = r"""
+_PAGE = (
+    r"""
 wrk.method = "GET"
 wrk.path = "@PATH@"
 wrk.headers["Cookie"] = "session=wrk-page-cookie-0000000000000000000000000; theme=dark"
-""" + _DONE
+"""
+    + _DONE
+)
 
-_LOGOUT = r"""
+_LOGOUT = (
+    r"""
 local counter = 0
 local threads = 0
 setup = function(thread)
@@ -59,7 +63,9 @@ request = function()
     ["Content-Length"] = "0",
   }, "")
 end
-""" + _DONE
+"""
+    + _DONE
+)
 
 # (row name, gunicorn app, script, path): in the order of each round.
 _RUNS = [
@@ -72,8 +78,15 @@ _RUNS = [
 
 def _wrk(config: Config, url: str, script: str, seconds: int) -> dict[str, Any]:
     cmd = [
-        "wrk", f"-t{config.wrk_threads}", f"-c{config.wrk_connections}", f"-d{seconds}s",
-        "--timeout", "5s", "-s", script, url,
+        "wrk",
+        f"-t{config.wrk_threads}",
+        f"-c{config.wrk_connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        script,
+        url,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]

@@ -40,6 +40,7 @@ MEMORY = "LogoutMiddleware, memory"
 FLOOR = "hand-written floor"
 FLASK = "Flask + Flask-Login + Flask-Session"
 DJANGO = "Django LogoutView"
+FLASK_REDIS = "Flask + Flask-Login + Flask-Session, Redis"
 
 
 def _memory_backend_store(backend: MemoryBackend) -> Any:
@@ -48,7 +49,7 @@ def _memory_backend_store(backend: MemoryBackend) -> Any:
 
 
 @contextlib.contextmanager
-def _redis_case(config: Config, report: Report) -> Iterator[tuple[Case, Case] | None]:
+def _redis_case(config: Config, report: Report) -> Iterator[tuple[Case, Case, Case] | None]:
     try:
         from logout_middleware.backends import RedisBackend
     except ImportError as exc:
@@ -74,8 +75,11 @@ def _redis_case(config: Config, report: Report) -> Iterator[tuple[Case, Case] | 
             return ids
 
         app = LogoutMiddleware(bare_app, backend)
-        yield logout_case("LogoutMiddleware, Redis", app, store), _store_only(
-            "redis-py DEL alone", store, lambda sid: client.delete("session:" + sid)
+        flask_app, flask_login = peers.flask_logout(LOGOUT_PATH, client)
+        yield (
+            logout_case("LogoutMiddleware, Redis", app, store),
+            _store_only("redis-py DEL alone", store, lambda sid: client.delete("session:" + sid)),
+            logout_case(FLASK_REDIS, flask_app, lambda n: [flask_login() for _ in range(n)]),
         )
         backend.close()
     finally:
@@ -183,9 +187,11 @@ def _run(config: Config, report: Report, workdir: str) -> None:
     notes["SQLite DELETE alone"] = "the store's own cost: same file, autocommit"
     with _redis_case(config, report) as redis_cases:
         if redis_cases is not None:
-            cases[6:6] = redis_cases
+            cases[6:6] = redis_cases[:2]
+            cases.append(redis_cases[2])
             notes[redis_cases[0].name] = "redis-server on loopback TCP"
             notes[redis_cases[1].name] = "the store's own cost: one DEL"
+            notes[FLASK_REDIS] = "Flask-Session on the same redis-server"
         # Sanity: every case answers a logout and the record is gone.
         for case in cases:
             if case.check is not None:
@@ -205,6 +211,9 @@ def _run(config: Config, report: Report, workdir: str) -> None:
             row.ratio, row.ratio_to = m.median / floor, "floor"
         elif case.name in (FLASK, DJANGO):
             row.ratio, row.ratio_to = m.median / ours, "ours"
+        elif case.name == FLASK_REDIS:
+            row.ratio = m.median / results["LogoutMiddleware, Redis"].median
+            row.ratio_to = "ours on Redis"
         elif case.name.endswith("alone"):
             pass
         elif case.name != FLOOR:
@@ -232,4 +241,3 @@ def _run(config: Config, report: Report, workdir: str) -> None:
                 f"({results[peer].median * 1e6:.0f} us vs {ours * 1e6:.2f} us)",
             )
         )
-

@@ -53,8 +53,11 @@ def run(config: Config, report: Report) -> None:
     n = config.memory_requests
     cookie = new_ids(1)[0]
     cases: list[tuple[str, Callable[..., Iterable[bytes]], dict[str, Any]]] = [
-        ("LogoutMiddleware, defaults", LogoutMiddleware(bare_app, MemoryBackend()),
-         page_environ(cookie)),
+        (
+            "LogoutMiddleware, defaults",
+            LogoutMiddleware(bare_app, MemoryBackend()),
+            page_environ(cookie),
+        ),
     ]
     try:
         from logout_middleware.revocation import MemoryRevocationStore
@@ -69,12 +72,17 @@ def run(config: Config, report: Report) -> None:
     for name, app, environ in cases:
         t0 = time.perf_counter()
         grown = _growth(app, environ, n)
-        log(f"memory: {name}: {grown:+d} bytes over {n} requests "
-            f"({time.perf_counter() - t0:.1f} s)")
+        log(
+            f"memory: {name}: {grown:+d} bytes over {n} requests ({time.perf_counter() - t0:.1f} s)"
+        )
         results[name] = grown
         report.rows.append(
-            Row("memory (tracemalloc)", name, note=f"{grown:+d} bytes over {n:,} requests",
-                extra={"bytes": grown, "requests": n})
+            Row(
+                "memory (tracemalloc)",
+                name,
+                note=f"{grown:+d} bytes over {n:,} requests",
+                extra={"bytes": grown, "requests": n},
+            )
         )
     report.raw["memory"] = {"requests": n, "bytes": results}
     worst = max(results.values())

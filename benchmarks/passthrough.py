@@ -104,8 +104,10 @@ def run(config: Config, report: Report) -> None:
             "pass-through with revocation skipped: logout_middleware.revocation missing"
         )
     results = interleave(
-        case_list, rounds=config.rounds * 2 if not config.quick else config.rounds,
-        loop_time=config.loop_time, progress=log,
+        case_list,
+        rounds=config.rounds * 2 if not config.quick else config.rounds,
+        loop_time=config.loop_time,
+        progress=log,
     )
     null_cost = paired_cost(results, "null middleware", "bare app")
     raw = {}

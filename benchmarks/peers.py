@@ -30,22 +30,27 @@ WSGIApp = Callable[..., Iterable[bytes]]
 DJANGO_CSRF = "A" * 16 + "b" * 16
 
 
-def flask_logout(logout_path: str) -> tuple[WSGIApp, Callable[[], str]]:
-    """Flask + Flask-Login + Flask-Session (cachelib ``SimpleCache``), a logout route."""
+def flask_logout(logout_path: str, redis_client: Any = None) -> tuple[WSGIApp, Callable[[], str]]:
+    """Flask + Flask-Login + Flask-Session, a logout route.
+
+    Sessions in a cachelib ``SimpleCache``, or in Redis when ``redis_client`` is given.
+    """
     from cachelib import SimpleCache
     from flask import Flask, session
     from flask_login import LoginManager, UserMixin, logout_user
     from flask_session import Session
 
-    app = Flask("bench_flask")
+    app = Flask("bench_flask_redis" if redis_client is not None else "bench_flask")
     cache = SimpleCache(threshold=10**8, default_timeout=0)
     app.config.update(
         SECRET_KEY=secrets.token_hex(16),
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=cache,
         SESSION_COOKIE_NAME="session",
         SESSION_KEY_PREFIX="session:",
     )
+    if redis_client is None:
+        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=cache)
+    else:
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis_client)
     Session(app)
     login_manager = LoginManager(app)
 
@@ -72,7 +77,11 @@ def flask_logout(logout_path: str) -> tuple[WSGIApp, Callable[[], str]]:
         # What Flask-Login's login_user() leaves in a Flask-Session record.
         sid = secrets.token_urlsafe(32)
         data = {"_permanent": True, "_user_id": "1", "_fresh": True, "_id": "f" * 128}
-        cache.set(prefix + sid, data, timeout=lifetime)
+        if redis_client is None:
+            cache.set(prefix + sid, data, timeout=lifetime)
+        else:  # the bytes Flask-Session itself writes (msgpack)
+            encoded = app.session_interface.serializer.encode(data)  # type: ignore[attr-defined]
+            redis_client.set(prefix + sid, encoded, ex=lifetime)
         return sid
 
     return app.wsgi_app, make_session

@@ -77,7 +77,9 @@ def _provenance(package_dir: str) -> dict[str, Any]:
         info["dirty"] = bool(
             subprocess.run(
                 ["git", "-C", root, "status", "--porcelain", "--", "logout_middleware"],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.strip()
         )
     except (OSError, subprocess.CalledProcessError):

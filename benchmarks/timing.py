@@ -115,9 +115,7 @@ def interleave(
     return results
 
 
-def paired_cost(
-    results: dict[str, Measured], name: str, baseline: str
-) -> float:
+def paired_cost(results: dict[str, Measured], name: str, baseline: str) -> float:
     """Median over rounds of ``name - baseline``: the cost added on top of ``baseline``."""
     a, b = results[name].samples, results[baseline].samples
     return statistics.median(x - y for x, y in zip(a, b, strict=True))
