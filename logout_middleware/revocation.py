@@ -29,12 +29,12 @@ import hashlib
 import logging
 import math
 import os
-import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from .backends.base import validate_identifier
+from .backends.sqlite_file import SQLiteFile
 from .cookies import parse_request_cookies
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -139,18 +139,16 @@ class SQLiteRevocationStore:
         table: str = "revoked_cookies",
         timeout: float = 5.0,
     ) -> None:
-        path = os.fspath(path)
-        if not path or path == ":memory:" or path.startswith("file::memory:"):
-            raise ValueError(
-                "SQLiteRevocationStore needs a database file path; for an in-process "
-                "store use MemoryRevocationStore"
-            )
-        if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
-            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
-        self.path = path
+        #: The database file and this thread's connection to it.
+        self.db = SQLiteFile(
+            path,
+            timeout=timeout,
+            owner="SQLiteRevocationStore",
+            alternative="MemoryRevocationStore",
+        )
+        self.path = self.db.path
         self.table = validate_identifier(table, "table")
-        self.timeout = float(timeout)
-        self._local = threading.local()
+        self.timeout = self.db.timeout
         t = self.table
         self._revoke_sql = (
             f'INSERT INTO "{t}" (token, expires_at) VALUES (?, ?) ON CONFLICT (token) '
@@ -158,47 +156,31 @@ class SQLiteRevocationStore:
         )
         self._check_sql = f'SELECT 1 FROM "{t}" WHERE token = ? AND expires_at > ?'
         self._purge_sql = f'DELETE FROM "{t}" WHERE expires_at <= ?'
-        conn = self._connection()
-        conn.execute(
-            f'CREATE TABLE IF NOT EXISTS "{t}" (token TEXT PRIMARY KEY, expires_at REAL NOT NULL)'
+        self.db.execute(
+            f'CREATE TABLE IF NOT EXISTS "{t}" (token TEXT PRIMARY KEY, expires_at REAL NOT NULL)',
+            create=True,
         )
-        conn.execute(f'CREATE INDEX IF NOT EXISTS "{t}_expires_at" ON "{t}" (expires_at)')
-
-    def _connection(self) -> sqlite3.Connection:
-        # Per thread and per process: never use a connection inherited over fork().
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            local.conn, local.pid = conn, os.getpid()
-        conn_: sqlite3.Connection = local.conn
-        return conn_
+        self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_expires_at" ON "{t}" (expires_at)')
 
     def revoke(self, token: str, ttl: float) -> None:
         """Remember ``token`` until ``now + ttl`` and delete the expired rows."""
         now = time.time()
         expires = now + _check_ttl(ttl)
-        conn = self._connection()
-        conn.execute(self._revoke_sql, (token, expires))
-        conn.execute(self._purge_sql, (now,))
+        self.db.execute(self._revoke_sql, (token, expires))
+        self.db.execute(self._purge_sql, (now,))
 
     def is_revoked(self, token: str) -> bool:
         """Whether ``token`` has a row that has not expired."""
-        row = self._connection().execute(self._check_sql, (token, time.time())).fetchone()
+        row = self.db.execute(self._check_sql, (token, time.time())).fetchone()
         return row is not None
 
     def purge(self) -> int:
         """Delete the expired rows now and return how many there were."""
-        return self._connection().execute(self._purge_sql, (time.time(),)).rowcount
+        return self.db.execute(self._purge_sql, (time.time(),)).rowcount
 
     def close(self) -> None:
         """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            conn.close()
-        self._local = threading.local()
+        self.db.drop()
 
 
 # Set the key with a TTL unless it already lives longer (one atomic step, any Redis).

@@ -241,7 +241,7 @@ class TestSQLiteRevocationStore(RevocationContract):
 
     def test_failing_store_raises(self, tmp_path: Path) -> None:
         store = SQLiteRevocationStore(tmp_path / "rev.db")
-        store._connection().execute("DROP TABLE revoked_cookies")
+        store.db.execute("DROP TABLE revoked_cookies")
         with pytest.raises(sqlite3.OperationalError):
             store.is_revoked(cookie_token("x"))
         with pytest.raises(sqlite3.OperationalError):

@@ -172,7 +172,7 @@ def test_too_many_values_are_all_removed_without_lookups(store: CountingStore) -
 def _broken_store(tmp_path: Path) -> SQLiteRevocationStore:
     # A real store whose table has gone: every lookup raises sqlite3.OperationalError.
     s = SQLiteRevocationStore(tmp_path / "rev.db")
-    s._connection().execute("DROP TABLE revoked_cookies")
+    s.db.execute("DROP TABLE revoked_cookies")
     return s
 
 

@@ -3,8 +3,10 @@
 Uses only the standard library's :mod:`sqlite3`. Safe across threads (one connection
 per thread) and across processes such as gunicorn workers (connections are never
 shared over a ``fork``; WAL journal and a busy timeout let writers wait for each other
-instead of failing). Every value is a query parameter; the table and column names are
-validated as plain identifiers and quoted.
+instead of failing); a file removed, replaced or made read-only and repaired is
+handled without a restart (see :mod:`logout_middleware.backends.sqlite_file`).
+Every value is a query parameter; the table and column names are validated as
+plain identifiers and quoted.
 
 The table is created if missing::
 
@@ -20,12 +22,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 from typing import Any
-from urllib.parse import quote
 
 from .base import new_session_id, validate_identifier
+from .sqlite_file import SQLiteFile
 
 __all__ = ["SQLiteBackend"]
 
@@ -55,23 +55,17 @@ class SQLiteBackend:
         timeout: float = 5.0,
         create_table: bool = True,
     ) -> None:
-        path = os.fspath(path)
-        if not path or path == ":memory:" or path.startswith("file::memory:"):
-            raise ValueError(
-                "SQLiteBackend needs a database file path; for an in-process store "
-                "use MemoryBackend"
-            )
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
         if not isinstance(key_prefix, str):
             raise ValueError(f"key_prefix must be a string; got {key_prefix!r}")
-        self.path = path
+        #: The database file and this thread's connection to it.
+        self.db = SQLiteFile(path, timeout=timeout, owner="SQLiteBackend")
+        self.path = self.db.path
+        self.timeout = self.db.timeout
         self.table = validate_identifier(table, "table")
         self.id_column = validate_identifier(id_column, "id_column")
         self.data_column = validate_identifier(data_column, "data_column")
         self.key_prefix = key_prefix
-        self.timeout = float(timeout)
-        self._local = threading.local()
+        self._execute = self.db.execute
         t, i, d = self.table, self.id_column, self.data_column
         self._delete_sql = f'DELETE FROM "{t}" WHERE "{i}" = ?'
         self._insert_sql = f'INSERT INTO "{t}" ("{i}", "{d}") VALUES (?, ?)'
@@ -84,70 +78,6 @@ class SQLiteBackend:
                 (),
                 create=True,
             )
-
-    def _connection(self, create: bool = False) -> sqlite3.Connection:
-        """This thread's connection to the file now at :attr:`path`.
-
-        One connection per thread and per process: one inherited over ``fork()``
-        (gunicorn's ``--preload``) is never used by the child. The connection is
-        replaced when the path names another file than the one it opened (the file
-        was removed, or restored from a backup), so a delete never lands in an
-        unlinked copy; and a missing file is an error, not a new empty database
-        (only the constructor, with ``create_table``, may create it).
-        """
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            if not create:
-                self._drop()
-                raise sqlite3.OperationalError(
-                    f"SQLite database file is missing: {self.path}"
-                ) from None
-            stat = None
-        identity = None if stat is None else (stat.st_dev, stat.st_ino)
-        if conn is not None and local.pid == os.getpid() and local.identity == identity:
-            return conn
-        self._drop()
-        mode = "rwc" if create else "rw"
-        conn = sqlite3.connect(
-            f"file:{quote(self.path)}?mode={mode}",
-            uri=True,
-            timeout=self.timeout,
-            isolation_level=None,
-            check_same_thread=True,
-        )
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            stat = os.stat(self.path)
-        except BaseException:
-            conn.close()
-            raise
-        local.conn, local.pid, local.identity = conn, os.getpid(), (stat.st_dev, stat.st_ino)
-        return conn
-
-    def _drop(self) -> None:
-        """Forget (and close, if this process opened it) this thread's connection."""
-        local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is not None and local.pid == os.getpid():
-            conn.close()
-        local.conn = None
-
-    def _execute(
-        self, sql: str, params: tuple[str, ...], *, create: bool = False
-    ) -> sqlite3.Cursor:
-        """Run one statement; after an operational error the connection is reopened on
-        the next call (a file that was read-only when it was opened stays read-only
-        for that connection, even once the file is writable again)."""
-        try:
-            return self._connection(create).execute(sql, params)
-        except sqlite3.OperationalError:
-            self._drop()
-            raise
 
     def delete(self, session_id: str) -> None:
         """Delete the record of ``session_id``; an unknown id is not an error.
@@ -178,4 +108,4 @@ class SQLiteBackend:
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread ends)."""
-        self._drop()
+        self.db.drop()
