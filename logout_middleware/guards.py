@@ -23,6 +23,7 @@ constant time; a missing or empty cookie or header is refused.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -39,11 +40,13 @@ __all__ = ["CsrfGuard", "OriginGuard", "normalize_origin"]
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize_origin(origin: str) -> str | None:
     """Return ``scheme://host:port`` in lower case, or ``None`` if not an origin.
 
     Only ``http`` and ``https`` origins are recognised; the default port is made
-    explicit, so ``http://H`` and ``http://h:80`` normalise alike.
+    explicit, so ``http://H`` and ``http://h:80`` normalise alike. Results are cached
+    (a site sees few distinct origins; the cache is bounded).
     """
     scheme, sep, rest = origin.strip().partition("://")
     scheme = scheme.lower()

@@ -191,12 +191,6 @@ class LogoutMiddleware:
             if not p.startswith("/"):
                 raise ValueError(f"logout path must start with '/'; got {p!r}")
         self.paths = tuple(dict.fromkeys(self.paths))
-        # The single path compared on every request (see _multi_path_class).
-        self._path = self.paths[0]
-        if len(self.paths) > 1:
-            # Several paths need a membership test; the class with that test is
-            # chosen once here, so the common single-path case stays one comparison.
-            self.__class__ = _multi_path_class(type(self))
         # The methods that log out, upper case.
         self.methods: tuple[str, ...] = tuple(m.upper() for m in _strings(methods, "methods"))
         if not all(m and set(m) <= _METHOD_CHARS for m in self.methods):
@@ -311,7 +305,8 @@ class LogoutMiddleware:
                     "revocation must be a RevocationStore (revoke and is_revoked "
                     f"methods); got {type(revocation).__name__}"
                 )
-            self._downstream = RevocationFilter(app, revocation, self.cookie)
+            # A bound method: one call level less on every request.
+            self._downstream = RevocationFilter(app, revocation, self.cookie).__call__
         allow = ", ".join(self.methods)
         self._ok = json_response(200, "OK")
         self._not_allowed = json_response(
@@ -326,10 +321,11 @@ class LogoutMiddleware:
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        # The pass-through path: one dict lookup, one string comparison, one call.
-        # (PATH_INFO may be absent when empty; try costs nothing when it is there.)
+        # The pass-through path: one dict lookup, one comparison with the (one or few)
+        # logout paths, one call. PATH_INFO may be absent when it is empty; the try
+        # costs nothing when it is there.
         try:
-            if environ["PATH_INFO"] == self._path:
+            if environ["PATH_INFO"] in self.paths:
                 return self._logout(environ, start_response)
         except KeyError:
             pass
@@ -546,26 +542,6 @@ class LogoutMiddleware:
                 callback(event)
             except Exception:
                 logger.exception("on_logout callback %r raised; the answer is unchanged", callback)
-
-
-def _multi_path_call(
-    self: LogoutMiddleware, environ: WSGIEnvironment, start_response: StartResponse
-) -> Iterable[bytes]:
-    if environ.get("PATH_INFO") in self.paths:
-        return self._logout(environ, start_response)
-    return self._downstream(environ, start_response)
-
-
-_MULTI_PATH_CLASSES: dict[type[LogoutMiddleware], type[LogoutMiddleware]] = {}
-
-
-def _multi_path_class(cls: type[LogoutMiddleware]) -> type[LogoutMiddleware]:
-    """``cls`` with a ``__call__`` that tests membership in several logout paths."""
-    if cls not in _MULTI_PATH_CLASSES:
-        _MULTI_PATH_CLASSES[cls] = type(
-            cls.__name__, (cls,), {"__call__": _multi_path_call, "__doc__": cls.__doc__}
-        )
-    return _MULTI_PATH_CLASSES[cls]
 
 
 def _server_host(environ: WSGIEnvironment) -> str:
