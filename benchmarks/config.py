@@ -48,8 +48,8 @@ class Config:
             loop_time=0.04,
             growth_sizes=(1_000, 100_000, 1_000_000),
             memory_requests=1_000_000,
-            wrk_seconds=5,
-            wrk_rounds=4,
+            wrk_seconds=2,
+            wrk_rounds=10,
             strict_tools=strict,
         )
 

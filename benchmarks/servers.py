@@ -21,7 +21,17 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["Gunicorn", "free_port", "gunicorn", "redis_server"]
+__all__ = ["Gunicorn", "free_port", "gunicorn", "pin", "redis_server"]
+
+
+def pin(cpu: int) -> list[str]:
+    """A ``taskset`` prefix that keeps a process on one CPU, so that the HTTP
+    benchmark's server and load generator do not take turns on the same core (on a
+    2-core machine that turn-taking made round-to-round noise of +-20%). Empty where
+    ``taskset`` is missing or there is only one CPU."""
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return []
+    return ["taskset", "-c", str(cpu % (os.cpu_count() or 1))]
 
 
 def free_port() -> int:
@@ -140,6 +150,7 @@ def gunicorn(
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [
+            *pin(0),
             sys.executable,
             "-m",
             "gunicorn",
