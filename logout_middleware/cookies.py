@@ -22,7 +22,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.http import parse_cookie as _parse_cookie_text
 
-__all__ = ["CookieLike", "CookieSpec", "parse_request_cookies", "to_cookie_spec"]
+__all__ = [
+    "CookieLike",
+    "CookieSpec",
+    "parse_request_cookies",
+    "to_cookie_spec",
+    "validate_domain",
+]
 
 # RFC 6265 cookie-name = token (RFC 9110 tchar).
 _TOKEN = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
@@ -40,6 +46,16 @@ def _check_path(path: str, what: str) -> str:
     if any(c == ";" or ord(c) < 0x20 or ord(c) > 0x7E for c in path):
         raise ValueError(f"{what} must be printable ASCII without ';'; got {path!r}")
     return path
+
+
+def validate_domain(domain: str, what: str) -> str:
+    """Return ``domain`` if it can be a cookie's ``Domain``, else raise ``ValueError``."""
+    if not isinstance(domain, str) or not _DOMAIN.match(domain):
+        raise ValueError(
+            f"{what} must be a host name such as 'example.com' (or None for a "
+            f"host-only cookie); got {domain!r}"
+        )
+    return domain
 
 
 @dataclass(frozen=True)
@@ -81,13 +97,8 @@ class CookieSpec:
                 "use letters, digits and !#$%&'*+-.^_`|~ only"
             )
         _check_path(self.path, f"path of cookie {name!r}")
-        if self.domain is not None and (
-            not isinstance(self.domain, str) or not _DOMAIN.match(self.domain)
-        ):
-            raise ValueError(
-                f"domain of cookie {name!r} must be a host name such as "
-                f"'example.com' or None for a host-only cookie; got {self.domain!r}"
-            )
+        if self.domain is not None:
+            validate_domain(self.domain, f"domain of cookie {name!r}")
         samesite = self.samesite
         if samesite is not None:
             if not isinstance(samesite, str) or samesite.lower() not in _SAMESITE:

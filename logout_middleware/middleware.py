@@ -43,17 +43,23 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from .backends.base import SessionBackend
-from .cookies import CookieLike, CookieSpec, parse_request_cookies, to_cookie_spec
+from .cookies import (
+    CookieLike,
+    CookieSpec,
+    parse_request_cookies,
+    to_cookie_spec,
+    validate_domain,
+)
 from .events import LogoutEvent, Outcome, fingerprint
 from .guards import CsrfGuard, OriginGuard
 from .redirects import is_valid_host, safe_next_url, validate_hosts
 from .responses import Header, Response, json_response
+from .revocation import RevocationFilter, RevocationStore, cookie_token
 
 if TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import MultiDict
 
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from .revocation import RevocationStore
 
 __all__ = ["DEFAULT_LOGOUT_PATH", "LogoutMiddleware"]
 
@@ -240,9 +246,7 @@ class LogoutMiddleware:
         self.expired_cookies: tuple[CookieSpec, ...] = (self.cookie, *companions)
         if isinstance(sweep_domains, str):
             sweep_domains = [sweep_domains]
-        self.sweep_domains = tuple(sweep_domains)
-        for d in self.sweep_domains:
-            CookieSpec(cookie_name.removeprefix("__Host-") or "x", domain=d)  # validates d
+        self.sweep_domains = tuple(validate_domain(d, "each sweep domain") for d in sweep_domains)
         set_cookie: tuple[list[Header], list[Header]] = ([], [])
         for spec in self.expired_cookies:
             plain, https = spec.deletion_headers(self.sweep_domains)
@@ -298,8 +302,6 @@ class LogoutMiddleware:
         # filter that strips revoked cookies.
         self._downstream: WSGIApplication = app
         if revocation is not None:
-            from .revocation import RevocationFilter, RevocationStore
-
             if not isinstance(revocation, RevocationStore):
                 raise ValueError(
                     "revocation must be a RevocationStore (revoke and is_revoked "
@@ -360,8 +362,6 @@ class LogoutMiddleware:
                 for session_id in session_ids:
                     self.backend.delete(session_id)
             if self.revocation is not None:
-                from .revocation import cookie_token
-
                 for value in cookie_values:
                     self.revocation.revoke(cookie_token(value), self.revocation_max_age)
                 if session is None and cookie_values:
