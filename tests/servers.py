@@ -28,7 +28,14 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "RedisServer", "free_port", "postgres_server", "redis_server"]
+__all__ = [
+    "PostgresServer",
+    "RedisServer",
+    "free_port",
+    "postgres_server",
+    "redis_cluster",
+    "redis_server",
+]
 
 
 def free_port() -> int:
@@ -48,10 +55,13 @@ def _unavailable(reason: str) -> None:
 class RedisServer:
     """A ``redis-server`` on 127.0.0.1 without persistence, in its own directory."""
 
-    def __init__(self, binary: str, directory: Path) -> None:
+    def __init__(self, binary: str, directory: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.binary = binary
         self.directory = directory
+        self.extra_args = extra_args
         self.port = free_port()
+        while extra_args and self.port > 55000:  # a cluster node also needs port + 10000
+            self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
         self._log = directory / "redis.log"
@@ -74,6 +84,7 @@ class RedisServer:
                     "--appendonly", "no",
                     "--dir", str(self.directory),
                     "--daemonize", "no",
+                    *self.extra_args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -280,3 +291,44 @@ def postgres_server() -> Iterator[PostgresServer]:
             with contextlib.suppress(RuntimeError):
                 server.stop("immediate")
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
+    """A real three-node Redis Cluster (three masters, no replicas) on 127.0.0.1."""
+    binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if binary is None or cli is None:
+        _unavailable("redis-server and redis-cli are not installed (Debian: redis-server)")
+        raise AssertionError("unreachable")
+    nodes = []
+    try:
+        for i in range(3):
+            directory = tmp_path_factory.mktemp(f"redis-cluster-{i}")
+            node = RedisServer(
+                binary,
+                directory,
+                ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                 "--cluster-node-timeout", "2000"),
+            )
+            node.start()
+            nodes.append(node)
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in nodes),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            info = subprocess.run(
+                [cli, "-p", str(nodes[0].port), "cluster", "info"],
+                capture_output=True, text=True, timeout=10,
+            ).stdout
+            if "cluster_state:ok" in info:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis Cluster did not become ready: {info}")
+            time.sleep(0.1)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
