@@ -21,7 +21,7 @@ from logout_middleware import LogoutMiddleware, SQLiteBackend
 from .apps import bare_app, consume, logout_environ, new_ids, start_response
 from .config import Config, log
 from .report import Report, Row, Target
-from .servers import redis_server
+from .servers import optional_redis
 from .stores import fill_redis, fill_sqlite
 from .timing import Case, interleave
 
@@ -89,40 +89,26 @@ def run(config: Config, report: Report) -> None:
 
 
 def _with_redis(config: Config, report: Report, cases: list[Case], backends: list[Any]) -> None:
-    try:
-        from logout_middleware.backends import RedisBackend
-    except ImportError as exc:
-        report.notes.append(f"growth on Redis skipped: {exc}")
-        _measure(config, report, cases)
-        return
-    try:
-        server = redis_server()
-        url = server.__enter__()
-    except FileNotFoundError as exc:
-        if config.strict_tools:
-            raise
-        report.notes.append(f"growth on Redis skipped: {exc}")
-        _measure(config, report, cases)
-        return
-    try:
-        for db, size in enumerate(config.growth_sizes, start=1):
-            backend = RedisBackend(url.rsplit("/", 1)[0] + f"/{db}")
-            backends.append(backend)
-            ids = new_ids(size)
-            t0 = time.perf_counter()
-            fill_redis(backend.client, ids)
-            log(f"growth: {size} Redis keys in {time.perf_counter() - t0:.1f} s")
-            cases.append(
-                _sampling_case(
-                    f"Redis, {_sizes_label(size)} sessions",
-                    LogoutMiddleware(bare_app, backend),
-                    ids,
-                    lambda picked, client=backend.client: fill_redis(client, picked),
+    with optional_redis(config.strict_tools, report.notes, "growth") as url:
+        if url is not None:
+            from logout_middleware.backends import RedisBackend
+
+            for db, size in enumerate(config.growth_sizes, start=1):
+                backend = RedisBackend(url.rsplit("/", 1)[0] + f"/{db}")
+                backends.append(backend)
+                ids = new_ids(size)
+                t0 = time.perf_counter()
+                fill_redis(backend.client, ids)
+                log(f"growth: {size} Redis keys in {time.perf_counter() - t0:.1f} s")
+                cases.append(
+                    _sampling_case(
+                        f"Redis, {_sizes_label(size)} sessions",
+                        LogoutMiddleware(bare_app, backend),
+                        ids,
+                        lambda picked, client=backend.client: fill_redis(client, picked),
+                    )
                 )
-            )
         _measure(config, report, cases)
-    finally:
-        server.__exit__(None, None, None)
 
 
 def _measure(config: Config, report: Report, cases: list[Case]) -> None:

@@ -30,7 +30,7 @@ from .apps import (
 )
 from .config import Config, log
 from .report import Report, Row, Target
-from .servers import redis_server
+from .servers import optional_redis
 from .stores import fill_redis, fill_sqlite, logout_case, memory_store
 from .timing import Case, interleave
 
@@ -50,22 +50,12 @@ def _memory_backend_store(backend: MemoryBackend) -> Any:
 
 @contextlib.contextmanager
 def _redis_case(config: Config, report: Report) -> Iterator[tuple[Case, Case, Case] | None]:
-    try:
+    with optional_redis(config.strict_tools, report.notes, "logout") as url:
+        if url is None:
+            yield None
+            return
         from logout_middleware.backends import RedisBackend
-    except ImportError as exc:
-        report.notes.append(f"logout on Redis skipped: {exc}")
-        yield None
-        return
-    try:
-        server = redis_server()
-        url = server.__enter__()
-    except FileNotFoundError as exc:
-        if config.strict_tools:
-            raise
-        report.notes.append(f"logout on Redis skipped: {exc}")
-        yield None
-        return
-    try:
+
         backend = RedisBackend(url)
         client = backend.client
 
@@ -82,8 +72,6 @@ def _redis_case(config: Config, report: Report) -> Iterator[tuple[Case, Case, Ca
             logout_case(FLASK_REDIS, flask_app, lambda n: [flask_login() for _ in range(n)]),
         )
         backend.close()
-    finally:
-        server.__exit__(None, None, None)
 
 
 def _store_only(name: str, store: Any, delete: Any) -> Case:

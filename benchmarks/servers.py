@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["Gunicorn", "free_port", "gunicorn", "pin", "redis_server"]
+__all__ = ["Gunicorn", "free_port", "gunicorn", "optional_redis", "pin", "redis_server"]
 
 
 def pin(cpu: int) -> list[str]:
@@ -202,3 +202,29 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: IO[bytes], timeou
                 return
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer on 127.0.0.1:{port} within {timeout} s")
+
+
+@contextlib.contextmanager
+def optional_redis(strict: bool, notes: list[str], what: str) -> Iterator[str | None]:
+    """A private ``redis-server``'s URL for the ``with`` block, or ``None`` where
+    redis-py or the server binary is missing (a note says so in ``notes``). With
+    ``strict`` (under CI) a missing server is an error instead."""
+    try:
+        import redis  # noqa: F401  (the client the Redis rows need)
+    except ImportError as exc:
+        notes.append(f"{what} on Redis skipped: {exc}")
+        yield None
+        return
+    try:
+        server = redis_server()
+        url = server.__enter__()
+    except FileNotFoundError as exc:
+        if strict:
+            raise
+        notes.append(f"{what} on Redis skipped: {exc}")
+        yield None
+        return
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
