@@ -126,23 +126,12 @@ class BackendContract:
         ids = [f"thread-{i}" for i in range(120)]
         for sid in [*ids, "survivor"]:
             self.put_id(backend, sid)
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(6)
 
         def worker(n: int) -> None:
-            try:
-                barrier.wait()
-                for sid in ids[n::3]:  # every id is deleted by two threads at once
-                    backend.delete(sid)
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+            for sid in ids[n % 3 :: 3]:  # every id is deleted by two threads at once
+                backend.delete(sid)
 
-        threads = [threading.Thread(target=worker, args=(n % 3,)) for n in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not errors
+        assert race_in_threads(worker, 6) == []
         assert not any(self.has_id(backend, sid) for sid in ids)
         assert self.has_id(backend, "survivor")
 
@@ -164,6 +153,27 @@ class PrefixContract(BackendContract):
         first.delete("../app2:x")
         first.delete("*")
         assert self.has(first, "app2:x")
+
+
+def race_in_threads(worker: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``worker(0..count-1)`` in threads released at the same instant; return what
+    they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            worker(n)
+        except BaseException as exc:  # pragma: no cover - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
 
 
 def _delete_in_child(backend: Any, ids: list[str]) -> None:
@@ -277,23 +287,12 @@ class RevocationContract:
 
     def test_concurrent_revocations_from_threads(self, store: Any) -> None:
         tokens = [cookie_token(f"thread-{i}") for i in range(120)]
-        barrier = threading.Barrier(4)
-        errors: list[BaseException] = []
 
         def worker(n: int) -> None:
-            try:
-                barrier.wait()
-                for t in tokens[n::2]:
-                    store.revoke(t, 60)
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+            for t in tokens[n % 2 :: 2]:  # every token is revoked by two threads at once
+                store.revoke(t, 60)
 
-        threads = [threading.Thread(target=worker, args=(n % 2,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not errors
+        assert race_in_threads(worker, 4) == []
         assert all(store.is_revoked(t) for t in tokens)
 
     def test_concurrent_revocations_from_processes(self, store: Any) -> None:
