@@ -176,6 +176,16 @@ def race_in_threads(worker: Callable[[int], None], count: int) -> list[BaseExcep
     return errors
 
 
+def race_in_processes(target: Callable[..., None], args: list[tuple[Any, ...]]) -> list[int | None]:
+    """Run ``target(*a)`` for each ``a`` in forked processes at once; return exit codes."""
+    procs = [_CTX.Process(target=target, args=a) for a in args]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    return [p.exitcode for p in procs]
+
+
 def _delete_in_child(backend: Any, ids: list[str]) -> None:
     for sid in ids:
         backend.delete(sid)
@@ -189,15 +199,8 @@ class SharedContract(BackendContract):
         ids = [f"proc-{i}" for i in range(60)]
         for sid in [*ids, "survivor"]:
             self.put_id(backend, sid)
-        procs = [
-            _CTX.Process(target=_delete_in_child, args=(backend, ids[n % 2 :: 2]))
-            for n in range(4)
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(60)
-        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        exits = race_in_processes(_delete_in_child, [(backend, ids[n % 2 :: 2]) for n in range(4)])
+        assert exits == [0, 0, 0, 0]
         assert not any(self.has_id(backend, sid) for sid in ids)
         assert self.has_id(backend, "survivor")
         backend.delete("survivor")  # the parent's own connection still works
@@ -307,13 +310,6 @@ class RevocationContract:
             return
         store.is_revoked("warm-up")
         tokens = [cookie_token(f"proc-{i}") for i in range(40)]
-        procs = [
-            _CTX.Process(target=_revoke_in_child, args=(store, tokens[n % 2 :: 2]))
-            for n in range(4)
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(60)
-        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        exits = race_in_processes(_revoke_in_child, [(store, tokens[n % 2 :: 2]) for n in range(4)])
+        assert exits == [0, 0, 0, 0]
         assert all(store.is_revoked(t) for t in tokens)
