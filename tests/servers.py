@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,7 @@ __all__ = [
     "PostgresServer",
     "RedisServer",
     "free_port",
+    "pg_engine",
     "postgres_server",
     "redis_cluster",
     "redis_server",
@@ -332,3 +334,15 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Red
     finally:
         for node in nodes:
             node.stop()
+
+
+@pytest.fixture
+def pg_engine(postgres_server: PostgresServer) -> Iterator[Any]:
+    """A SQLAlchemy engine on the test PostgreSQL, with no ``sessions`` table left over."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(postgres_server.url, pool_pre_ping=True)
+    with engine.begin() as conn:
+        conn.execute(sa.text('DROP TABLE IF EXISTS "sessions"'))
+    yield engine
+    engine.dispose()

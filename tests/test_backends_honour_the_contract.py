@@ -21,7 +21,7 @@ from backend_contract import (
     RevocationContract,
     SharedContract,
 )
-from servers import PostgresServer, RedisServer, free_port
+from servers import RedisServer, free_port
 
 from logout_middleware.backends import (
     MemoryBackend,
@@ -46,15 +46,6 @@ def raw_redis(redis_server: RedisServer) -> Iterator[redis.Redis]:
     client.flushdb()
     yield client
     client.close()
-
-
-@pytest.fixture
-def pg_engine(postgres_server: PostgresServer) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(postgres_server.url, pool_pre_ping=True)
-    with engine.begin() as conn:
-        conn.execute(sa.text('DROP TABLE IF EXISTS "sessions"'))
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

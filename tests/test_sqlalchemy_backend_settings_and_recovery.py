@@ -21,15 +21,6 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     e.dispose()
 
 
-@pytest.fixture
-def pg(postgres_server: PostgresServer) -> Iterator[sa.Engine]:
-    e = sa.create_engine(postgres_server.url, pool_pre_ping=True)
-    with e.begin() as conn:
-        conn.execute(sa.text("DROP TABLE IF EXISTS sessions"))
-    yield e
-    e.dispose()
-
-
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -95,11 +86,11 @@ def test_custom_names_and_prefix_are_used(engine: sa.Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_nul_id_is_nothing_to_delete_on_postgresql(pg: sa.Engine) -> None:
-    backend = SQLAlchemyBackend(pg, create_table=True)
+def test_nul_id_is_nothing_to_delete_on_postgresql(pg_engine: sa.Engine) -> None:
+    backend = SQLAlchemyBackend(pg_engine, create_table=True)
     sid = backend.create({"user": "ada"})
     # PostgreSQL itself refuses NUL in text: without the check this would be an error.
-    with pytest.raises(sa.exc.DataError), pg.connect() as conn:
+    with pytest.raises(sa.exc.DataError), pg_engine.connect() as conn:
         conn.execute(sa.text("SELECT 1 FROM sessions WHERE session_id = :k"), {"k": "a\x00"})
     backend.delete(sid + "\x00")
     backend.delete("\x00")
@@ -109,9 +100,9 @@ def test_nul_id_is_nothing_to_delete_on_postgresql(pg: sa.Engine) -> None:
 
 @pytest.mark.postgres
 def test_logouts_work_again_after_a_postgresql_restart(
-    pg: sa.Engine, postgres_server: PostgresServer
+    pg_engine: sa.Engine, postgres_server: PostgresServer
 ) -> None:
-    backend = SQLAlchemyBackend(pg, create_table=True)
+    backend = SQLAlchemyBackend(pg_engine, create_table=True)
     first = backend.create({"n": 1})
     backend.delete(first)  # the pool now holds a connection that the restart cuts
     with postgres_server.stopped():
