@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck pytest demo bench bench-quick soak clean
+.PHONY: install test lint typecheck pytest docs demo bench bench-quick soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -X dev -m pytest
 
-test: lint typecheck pytest
+test: lint typecheck pytest docs
+
+# The documentation site (Sphinx), warnings as errors; tests/test_docs.py runs its snippets.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 # The demo: a login form, a page that shows who is logged in and a logout button,
 # served by gunicorn with 2 workers on the embedded SQLite store.

@@ -1,0 +1,51 @@
+"""Sphinx configuration of the logout-middleware documentation.
+
+Why Sphinx (issue 11, item 7), and not MkDocs with mkdocstrings: the package's
+docstrings are reStructuredText with ``:param:`` fields, which autodoc renders as they
+are; ``literalinclude`` can show the marked part of each tested example in
+``examples/`` (so a page cannot drift from the code the example tests run); and
+``-W`` turns every broken reference, include or docstring into a build failure.
+MyST (``myst_parser``) is used for one thing only: rendering ``CHANGELOG.md`` on
+the changelog page.
+
+``make docs`` builds the site with warnings as errors; ``make test`` builds it too.
+Every code block of every page is run by ``tests/test_docs.py``: see
+``development.rst`` for the conventions a new block must follow.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+project = "logout-middleware"
+author = "logout-middleware developers"
+copyright = "logout-middleware developers"  # noqa: A001
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext"}
+root_doc = "index"
+exclude_patterns = ["_build"]
+suppress_warnings: list[str] = []
+
+# The reference pages are generated from the docstrings, in source order, with the
+# signatures' type hints shown in the parameter lists.
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"show-inheritance": False}
+# Headings of the included CHANGELOG.md get anchors, as the reST pages' do.
+myst_heading_anchors = 3
+
+html_theme = "alabaster"
+html_title = "logout-middleware"
+html_theme_options = {
+    "description": "A correct, fast, hardened logout for any WSGI application.",
+    "fixed_sidebar": False,
+}
