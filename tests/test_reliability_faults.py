@@ -13,6 +13,13 @@ removed. Every time:
 * ordinary requests keep getting the app's answer during the fault;
 * once the store is back, logouts succeed again through the same middleware and
   backend objects (no restart).
+
+No test here depends on how much work fits in a time window: each phase of a
+campaign ends on an event (a count of answers of a kind), the traffic waits once a
+phase's goal is met instead of running through a fixed supply of sessions, and the
+only clock is a generous hang guard (:data:`SAFETY_TIMEOUT`). The remaining time
+bounds are the property under test (a frozen or locked store gives up within its
+configured timeout) with several times that timeout as headroom.
 """
 
 from __future__ import annotations
@@ -41,6 +48,13 @@ from logout_middleware import LogoutMiddleware, MemoryBackend, SQLiteBackend
 #: A logout that takes longer than this has hung (every store below is configured to
 #: give up within about 1 to 2 seconds).
 HANG_BOUND = 15.0
+#: The whole campaign's hang guard. Nothing waits for time to pass: each phase ends
+#: on an event (a count of answers), and this only stops a run that makes no
+#: progress at all, however slow the machine is.
+SAFETY_TIMEOUT = 600.0
+#: Logouts sent while the store is being broken or repaired (they straddle the
+#: change); then the traffic waits for the change to finish.
+TRANSITION_LOGOUTS = 3
 
 
 def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -59,15 +73,39 @@ class Logout:
 
 @dataclass
 class Campaign:
-    """Logouts of pre-created sessions while the store is broken and repaired."""
+    """Logouts of sessions while the store is broken and repaired.
+
+    Bounded by counts and events, never by how much work fits in a time window: a
+    traffic thread sends one ordinary request and one logout at a time, and in each
+    phase only until that phase's goal is met, then waits for the next phase:
+
+    * ``before``: 3 logouts;
+    * ``breaking`` / ``repairing`` (the store is being changed): at most
+      :data:`TRANSITION_LOGOUTS`, however long the change takes;
+    * ``during``: until the fault has been observed (a ``500``) ``during`` times;
+    * ``after``: until at least ``after`` logouts, the last 3 of them ``200``
+      (recovery observed).
+
+    The sessions come from ``reserve`` (created while the store was up); once it is
+    used up, only the ``after`` phase (store up) creates more, so a fault that never
+    shows fails on a count ("N logouts and no 500"), not on a clock.
+    """
 
     middleware: LogoutMiddleware
     store: Any
-    sessions: list[str]
+    reserve: list[str]
     logouts: list[Logout] = field(default_factory=list)
     passthrough: list[int] = field(default_factory=list)
     phase: str = "before"
     errors: list[BaseException] = field(default_factory=list)
+    during: int = 3
+    after: int = 5
+    #: Logouts started in each phase (a logout that ends in another phase is
+    #: recorded as ``transition`` but counted here where it started).
+    sent: dict[str, int] = field(default_factory=dict)
+    created: int = 0
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    stopped: bool = False
 
     def _logout(self, sid: str) -> None:
         phase = self.phase
@@ -84,68 +122,108 @@ class Campaign:
         message = json.loads(answer.body)["message"]
         assert (answer.status == 200) == (message == "OK"), (answer.status, message)
         expired = any(v.startswith("session=;") for v in answer.all("Set-Cookie"))
-        self.logouts.append(Logout(sid, answer.status, elapsed, expired, phase))
+        with self.changed:
+            self.logouts.append(Logout(sid, answer.status, elapsed, expired, phase))
+            self.changed.notify_all()
 
     def _browse(self) -> None:
         answer = checked_call(self.middleware, {"REQUEST_METHOD": "GET", "PATH_INFO": "/page"})
         self.passthrough.append(answer.status)
-
-    def _traffic(self, stop: threading.Event) -> None:
-        try:
-            for sid in self.sessions:
-                if stop.is_set():
-                    return
-                self._browse()
-                self._logout(sid)
-        except BaseException as exc:  # re-raised by run()
-            self.errors.append(exc)
 
     def count(self, phase: str, status: int | None = None) -> int:
         return sum(
             1 for r in self.logouts if r.phase == phase and (status is None or r.status == status)
         )
 
-    def run(
-        self,
-        break_store: Callable[[], None],
-        repair_store: Callable[[], None],
-        *,
-        during: int = 3,
-        after: int = 5,
-    ) -> None:
-        """Let a few logouts pass, break the store until ``during`` logouts answered,
-        repair it, and stop after ``after`` more."""
-        stop = threading.Event()
-        thread = threading.Thread(target=self._traffic, args=(stop,), daemon=True)
+    def recovered(self) -> bool:
+        after = [r.status for r in self.logouts if r.phase == "after"]
+        return len(after) >= self.after and after[-3:] == [200] * 3
+
+    def goal_met(self, phase: str) -> bool:
+        """Whether the traffic has done what ``phase`` needs (then it waits)."""
+        if phase == "before":
+            return self.count("before") >= 3
+        if phase in ("breaking", "repairing"):
+            return self.sent.get(phase, 0) >= TRANSITION_LOGOUTS
+        if phase == "during":
+            return self.count("during", 500) >= self.during
+        if phase == "after":
+            return self.recovered()
+        return True
+
+    def _next_session(self, phase: str) -> str:
+        if self.reserve:
+            return self.reserve.pop()
+        assert phase == "after", (
+            f"{len(self.logouts)} logouts and the {phase!r} phase never reached its goal: "
+            f"{self.logouts[-3:]}"
+        )
+        self.created += 1
+        sid: str = self.store.create({"user": f"after{self.created}"})
+        return sid
+
+    def _traffic(self) -> None:
+        try:
+            while True:
+                with self.changed:
+                    while not self.stopped and self.goal_met(self.phase):
+                        self.changed.wait()
+                    if self.stopped:
+                        return
+                    phase = self.phase
+                    self.sent[phase] = self.sent.get(phase, 0) + 1
+                sid = self._next_session(phase)
+                self._browse()
+                self._logout(sid)
+        except BaseException as exc:  # re-raised by run()
+            with self.changed:
+                self.errors.append(exc)
+                self.changed.notify_all()
+
+    def _enter(self, phase: str) -> None:
+        with self.changed:
+            self.phase = phase
+            self.changed.notify_all()
+
+    def _wait(self, phase: str, thread: threading.Thread, deadline: float) -> None:
+        """Wait until the traffic has met ``phase``'s goal (or failed)."""
+        with self.changed:
+            done = self.changed.wait_for(
+                lambda: self.goal_met(phase) or bool(self.errors) or not thread.is_alive(),
+                timeout=max(0.0, deadline - time.monotonic()),
+            )
+            if self.errors:
+                raise self.errors[0]
+            assert done, f"hang guard: no progress in {SAFETY_TIMEOUT:.0f}s: {self.logouts[-3:]}"
+            assert self.goal_met(phase), "the traffic thread stopped early"
+
+    def run(self, break_store: Callable[[], None], repair_store: Callable[[], None]) -> None:
+        """Let 3 logouts pass, break the store until the fault showed ``during``
+        times, repair it, and stop once recovery showed."""
+        deadline = time.monotonic() + SAFETY_TIMEOUT
+        thread = threading.Thread(target=self._traffic, daemon=True)
         thread.start()
         try:
-            self._wait(lambda: self.count("before") >= 3, thread)
-            self.phase = "breaking"
+            self._wait("before", thread, deadline)
+            self._enter("breaking")
             break_store()
-            self.phase = "during"
+            self._enter("during")
             try:
-                self._wait(lambda: self.count("during") >= during, thread)
+                self._wait("during", thread, deadline)
             finally:
-                self.phase = "repairing"
+                self._enter("repairing")
                 repair_store()
-            self.phase = "after"
-            self._wait(lambda: self.count("after") >= after, thread)
+            self._enter("after")
+            self._wait("after", thread, deadline)
         finally:
-            stop.set()
+            with self.changed:
+                self.stopped = True
+                self.changed.notify_all()
             thread.join(HANG_BOUND * 2)
         assert not thread.is_alive(), "a logout hung"
         if self.errors:
             raise self.errors[0]
         self.check()
-
-    def _wait(self, condition: Callable[[], bool], thread: threading.Thread) -> None:
-        deadline = time.monotonic() + HANG_BOUND * 4
-        while not condition():
-            assert thread.is_alive() or condition() or self.errors, "traffic ran out"
-            if self.errors:
-                raise self.errors[0]
-            assert time.monotonic() < deadline, f"no progress: {self.logouts[-3:]}"
-            time.sleep(0.01)
 
     def check(self) -> None:
         assert self.passthrough and set(self.passthrough) == {200}, "pass-through failed"
@@ -156,9 +234,8 @@ class Campaign:
             if r.status == 200:
                 assert self.store.get(r.sid) is None, f"OK but the record remains: {r}"
         assert self.count("before", 500) == 0
-        assert self.count("during", 500) >= 1, "the fault never showed"
-        after = [r for r in self.logouts if r.phase == "after"]
-        assert [r.status for r in after[-3:]] == [200] * 3, "logouts did not recover"
+        assert self.count("during", 500) >= self.during, "the fault never showed"
+        assert self.recovered(), "logouts did not recover"
         failed = [r for r in self.logouts if r.status == 500]
         report(
             os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0],
