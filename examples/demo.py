@@ -251,9 +251,9 @@ def app_from_environment() -> LogoutMiddleware:
     """Build the demo from the ``LOGOUT_DEMO_*`` environment variables."""
     store = None
     if os.environ.get("LOGOUT_DEMO_STORE"):
-        from logout_middleware.paste import build_backend
+        from logout_middleware.backends import backend_from_url
 
-        store = build_backend(os.environ["LOGOUT_DEMO_STORE"], {})
+        store = backend_from_url(os.environ["LOGOUT_DEMO_STORE"])
     return make_app(
         os.environ.get("LOGOUT_DEMO_DB") or DEFAULT_DB,
         store=store,

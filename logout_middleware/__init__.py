@@ -10,34 +10,30 @@ The public names::
         RedisRevocationStore, RevocationFilter,
     )
 
-The WSGI core imports no framework and no backend client: ``RedisBackend`` and
-``SQLAlchemyBackend`` are imported on first use, so ``redis`` and ``sqlalchemy``
-stay optional extras.
+The package imports no framework and no backend client: ``RedisBackend`` and
+``SQLAlchemyBackend`` import ``redis`` and ``sqlalchemy`` when they are built, so
+those stay optional extras.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .backends.base import SessionBackend, SessionStore
-from .backends.memory import MemoryBackend
-from .backends.sqlite import SQLiteBackend
+from .backends import (
+    MemoryBackend,
+    MemoryRevocationStore,
+    RedisBackend,
+    RedisRevocationStore,
+    RevocationStore,
+    SessionBackend,
+    SessionStore,
+    SQLAlchemyBackend,
+    SQLiteBackend,
+    SQLiteRevocationStore,
+)
 from .cookies import CookieSpec
 from .events import LogoutEvent, fingerprint
 from .middleware import DEFAULT_LOGOUT_PATH, LogoutMiddleware
-from .revocation import (
-    MemoryRevocationStore,
-    RedisRevocationStore,
-    RevocationFilter,
-    RevocationStore,
-    SQLiteRevocationStore,
-    cookie_token,
-)
+from .revocation import RevocationFilter, cookie_token, cookie_tokens
 from .signing import signed_session_id
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .backends.redis import RedisBackend
-    from .backends.sqlalchemy import SQLAlchemyBackend
 
 __all__ = [
     "DEFAULT_LOGOUT_PATH",
@@ -56,14 +52,7 @@ __all__ = [
     "SessionBackend",
     "SessionStore",
     "cookie_token",
+    "cookie_tokens",
     "fingerprint",
     "signed_session_id",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("RedisBackend", "SQLAlchemyBackend"):
-        from . import backends
-
-        return getattr(backends, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,14 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
 from werkzeug.http import dump_cookie
-from werkzeug.sansio.http import parse_cookie as _parse_cookie_text
+
+from ._validation import flag, printable_path
 
 __all__ = [
     "CookieLike",
     "CookieSpec",
-    "parse_request_cookies",
     "to_cookie_spec",
     "validate_domain",
 ]
@@ -38,14 +37,6 @@ _DOMAIN = re.compile(
     r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\Z"
 )
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
-
-
-def _check_path(path: str, what: str) -> str:
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise ValueError(f"{what} must be a string starting with '/'; got {path!r}")
-    if any(c == ";" or ord(c) < 0x20 or ord(c) > 0x7E for c in path):
-        raise ValueError(f"{what} must be printable ASCII without ';'; got {path!r}")
-    return path
 
 
 def validate_domain(domain: str, what: str) -> str:
@@ -96,7 +87,7 @@ class CookieSpec:
                 f"{what} {name!r} contains a separator, space or control character; "
                 "use letters, digits and !#$%&'*+-.^_`|~ only"
             )
-        _check_path(self.path, f"path of cookie {name!r}")
+        printable_path(self.path, f"path of cookie {name!r}")
         if self.domain is not None:
             validate_domain(self.domain, f"domain of cookie {name!r}")
         samesite = self.samesite
@@ -108,8 +99,10 @@ class CookieSpec:
                 )
             samesite = _SAMESITE[samesite.lower()]
             object.__setattr__(self, "samesite", samesite)
-        if self.secure not in (None, True, False):
+        if self.secure is not None and not isinstance(self.secure, bool):
             raise ValueError(f"secure of cookie {name!r} must be True, False or None")
+        flag(self.httponly, f"httponly of cookie {name!r}")
+        flag(self.partitioned, f"partitioned of cookie {name!r}")
         lower = name.lower()
         needs_secure = []
         if lower.startswith("__secure-"):
@@ -209,16 +202,3 @@ def to_cookie_spec(value: CookieLike, defaults: Mapping[str, Any]) -> CookieSpec
     raise ValueError(
         f"expected a cookie name, a mapping or a CookieSpec; got {type(value).__name__}"
     )
-
-
-def parse_request_cookies(header: str | None) -> MultiDict[str, str]:
-    """Parse a WSGI ``HTTP_COOKIE`` value into a :class:`~werkzeug.datastructures.MultiDict`.
-
-    Like :func:`werkzeug.http.parse_cookie`, the header's bytes are read as UTF-8,
-    but bytes that are not UTF-8 (a browser that sent latin-1) become U+FFFD instead
-    of raising: one odd cookie must not break the logout of the session cookie.
-    """
-    if not header:
-        return MultiDict()
-    raw = header.encode("latin-1", "replace")  # WSGI strings are latin-1 bytes
-    return _parse_cookie_text(raw.decode("utf-8", "replace"))

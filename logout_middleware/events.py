@@ -8,10 +8,15 @@ enough to correlate log lines and events across workers, useless to hijack a ses
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["LogoutEvent", "Outcome", "fingerprint"]
+__all__ = ["LogoutEvent", "Outcome", "Report", "Reporter", "fingerprint", "scrub"]
+
+logger = logging.getLogger("logout_middleware")
 
 #: ``"ok"``: a session was deleted; ``"anonymous"``: there was no session to delete
 #: (no cookie, an empty one, or an invalid signature); ``"error"``: the backend failed;
@@ -45,3 +50,123 @@ class LogoutEvent:
     status: int
     #: The opaque error reference of a ``500`` (also in the log line), else ``None``.
     error_reference: str | None = None
+
+
+#: A run of this many characters shared with a secret is masked wherever it appears.
+FRAGMENT = 6
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Mask every fragment of a secret (a cookie value, a session id) in ``text``.
+
+    Any run of :data:`FRAGMENT` or more characters that also occurs in a secret is
+    replaced by ``<fingerprint>`` of that secret, and so is every whole secret of 4
+    or more characters: error texts that shorten long values (SQLAlchemy's
+    ``'AAAA... (N characters truncated) ...ZZZZ'``) leak no part of them either.
+    """
+    grams: dict[str, str] = {}
+    short: list[str] = []
+    for secret in secrets:
+        if len(secret) >= FRAGMENT:
+            for i in range(len(secret) - FRAGMENT + 1):
+                grams.setdefault(secret[i : i + FRAGMENT], secret)
+        elif len(secret) >= 4:
+            short.append(secret)
+    owner: list[str | None] = [None] * len(text)
+    for i in range(len(text) - FRAGMENT + 1):
+        found = grams.get(text[i : i + FRAGMENT])
+        if found is not None:
+            for j in range(i, i + FRAGMENT):
+                owner[j] = owner[j] or found
+    for secret in short:
+        start = text.find(secret)
+        while start != -1:
+            for j in range(start, start + len(secret)):
+                owner[j] = owner[j] or secret
+            start = text.find(secret, start + 1)
+    if not any(owner):
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        masked = owner[i]
+        if masked is None:
+            out.append(text[i])
+            i += 1
+            continue
+        while i < len(text) and owner[i] is not None:
+            i += 1
+        out.append(f"<{fingerprint(masked)}>")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the core decided about one logout request, for the log and the events."""
+
+    outcome: Outcome
+    status: int
+    #: Fingerprint of the session (or of the cookie, when refused), if any.
+    session: str | None = None
+    #: Why a request was refused.
+    reason: str | None = None
+    #: The opaque reference of a ``500``.
+    reference: str | None = None
+    #: The scrubbed traceback of a ``500``.
+    details: str = ""
+
+
+def log_safe(value: str) -> str:
+    """Quote an untrusted header for a log line (no newlines, bounded length)."""
+    return repr(value[:200])
+
+
+class Reporter:
+    """Writes the log line of each handled logout and calls the ``on_logout`` callbacks.
+
+    :param callbacks: callables that receive a :class:`LogoutEvent`; one that raises
+        is logged and changes nothing.
+    """
+
+    def __init__(self, callbacks: tuple[Callable[[LogoutEvent], Any], ...]) -> None:
+        self.callbacks = callbacks
+
+    def report(self, report: Report, remote_addr: str | None, origin: str, user_agent: str) -> None:
+        """Log ``report`` and emit its event (``origin`` and ``user_agent`` as sent)."""
+        remote = remote_addr or "-"
+        if report.outcome == "forbidden":
+            logger.warning(
+                "logout refused (%s): cookie=%s remote=%s origin=%s",
+                report.reason,
+                report.session or "-",
+                remote,
+                log_safe(origin or "-"),
+            )
+        elif report.outcome == "error":
+            logger.error(
+                "logout failed: error reference %s, session=%s remote=%s\n%s",
+                report.reference,
+                report.session or "-",
+                remote,
+                report.details,
+            )
+        else:
+            logger.info(
+                "logout %s: session=%s remote=%s", report.outcome, report.session or "-", remote
+            )
+        if not self.callbacks:
+            return
+        event = LogoutEvent(
+            session=report.session,
+            remote_addr=remote_addr,
+            user_agent=user_agent or None,
+            time=time.time(),
+            outcome=report.outcome,
+            status=report.status,
+            error_reference=report.reference,
+        )
+        for callback in self.callbacks:
+            try:
+                callback(event)
+            except Exception:
+                logger.exception("on_logout callback %r raised; the answer is unchanged", callback)

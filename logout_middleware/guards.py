@@ -1,43 +1,58 @@
 """Request guards for the logout path: cross-site defence and the double-submit token.
 
-**Cross-site defence** (on by default) follows the OWASP Fetch Metadata guidance with
-an ``Origin`` fallback:
+**Cross-site defence** (on by default) decides in the order current browsers and Go
+1.25's ``CrossOriginProtection`` use:
 
-* ``Sec-Fetch-Site: cross-site`` is refused;
-* ``Sec-Fetch-Site: same-site`` (a sibling subdomain, not this app) is refused unless
-  the ``Origin`` is listed in ``trusted_origins``;
-* an ``Origin`` that is neither the request's own origin (scheme and host, default
-  ports normalised: ``http://h`` equals ``http://h:80``) nor trusted is refused, and
-  ``Origin: null`` (sandboxed frames, opaque redirects) is always foreign;
-* requests with neither header (curl, API clients, WebTest) pass.
+1. an ``Origin`` listed in ``trusted_origins`` passes, even ``cross-site`` (a trusted
+   admin site on another domain may log users out);
+2. otherwise, when the request carries ``Sec-Fetch-Site`` (every current browser
+   sends it), it decides: ``same-origin`` and ``none`` (typed in the address bar, a
+   bookmark) pass; ``same-site``, ``cross-site`` and anything else are refused. A
+   same-origin form on a page sent with ``Referrer-Policy: no-referrer`` carries
+   ``Origin: null`` and ``Sec-Fetch-Site: same-origin``, and passes;
+3. only without it, the ``Origin`` must be the request's own origin (scheme, host and
+   port, default ports normalised: ``http://h`` equals ``http://h:80``); ``null`` and
+   anything malformed are foreign;
+4. with neither header (curl, API clients, WebTest), the request passes.
 
-The request's own origin is built from ``wsgi.url_scheme`` and ``HTTP_HOST`` (or
-``SERVER_NAME``/``SERVER_PORT``). Behind a proxy that rewrites the host or the scheme,
-wrap the application in :class:`werkzeug.middleware.proxy_fix.ProxyFix` *outside* the
-logout middleware, or list the public origin in ``trusted_origins``.
+The request's own origin is built from the scheme and ``Host`` (or the server's name
+and port). Behind a proxy that rewrites the host or the scheme, wrap the application
+in :class:`werkzeug.middleware.proxy_fix.ProxyFix` *outside* the logout middleware, or
+list the public origin in ``trusted_origins``.
 
 **Double-submit token** (opt-in; CrafterCMS Studio's convention): the request must
 carry a header equal to a cookie (``X-XSRF-TOKEN`` and ``XSRF-TOKEN``), compared in
 constant time; a missing or empty cookie or header is refused.
+
+Every header is parsed by code that cannot raise: any byte a client sends yields an
+answer, never an exception.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .cookies import parse_request_cookies
+from ._validation import optional_strings
+from .request import Request
+from .sessionref import read_cookie
 
-if TYPE_CHECKING:  # pragma: no cover
-    from werkzeug.datastructures import MultiDict
-
-    from ._wsgi import WSGIEnvironment
-
-__all__ = ["CsrfGuard", "OriginGuard", "normalize_origin"]
+__all__ = ["CsrfGuard", "OriginGuard", "normalize_origin", "request_origin"]
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# scheme://host[:port], ASCII only; a host is a name or a bracketed IPv6 literal.
+_ORIGIN = re.compile(
+    r"\A(https?)://(\[[0-9a-f:.]+\]|[a-z0-9._~%!$&'()*+,=-]+)(?::([0-9]{1,5}))?\Z",
+    re.ASCII | re.IGNORECASE,
+)
+# A subdomain wildcard in trusted_origins: scheme://*.parent[:port].
+_WILDCARD = re.compile(
+    r"\A(https?)://\*\.([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?::([0-9]{1,5}))?\Z",
+    re.ASCII | re.IGNORECASE,
+)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -45,83 +60,98 @@ def normalize_origin(origin: str) -> str | None:
     """Return ``scheme://host:port`` in lower case, or ``None`` if not an origin.
 
     Only ``http`` and ``https`` origins are recognised; the default port is made
-    explicit, so ``http://H`` and ``http://h:80`` normalise alike. Results are cached
-    (a site sees few distinct origins; the cache is bounded).
+    explicit, so ``http://H`` and ``http://h:80`` normalise alike. Never raises.
+    Results are cached (a site sees few distinct origins; the cache is bounded).
     """
-    scheme, sep, rest = origin.strip().partition("://")
-    scheme = scheme.lower()
-    if not sep or scheme not in _DEFAULT_PORTS or not rest or any(c in rest for c in "/?#@\\ "):
+    match = _ORIGIN.match(origin.strip(" \t"))
+    if match is None:
         return None
-    rest = rest.lower()
-    if rest.startswith("["):  # IPv6 literal
-        host, bracket, port = rest.partition("]")
-        if not bracket or (port and not port.startswith(":")):
-            return None
-        host, port = host + "]", port[1:]
-    else:
-        host, _, port = rest.partition(":")
-    if not host:
-        return None
-    if not port:
+    scheme, host, port = match.group(1).lower(), match.group(2).lower(), match.group(3)
+    if port is None:
         port = _DEFAULT_PORTS[scheme]
-    elif not port.isdigit() or not 0 < int(port) < 65536:
+    elif not 0 < int(port) < 65536:
         return None
     else:
         port = str(int(port))
     return f"{scheme}://{host}:{port}"
 
 
-def request_origin(environ: WSGIEnvironment) -> str | None:
+def request_origin(request: Request) -> str | None:
     """Return the normalised origin this request was addressed to."""
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = environ.get("HTTP_HOST")
+    host = request.header("host")
     if not host:
-        host = environ.get("SERVER_NAME", "")
-        port = environ.get("SERVER_PORT", "")
-        if port:
-            host = f"{host}:{port}"
-    return normalize_origin(f"{scheme}://{host}")
+        host = request.server_name
+        if request.server_port:
+            host = f"{host}:{request.server_port}"
+    return normalize_origin(f"{request.scheme}://{host}")
+
+
+def _trusted(origins: Any) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    exact, wildcards = set(), []
+    for origin in optional_strings(origins, "trusted_origins"):
+        wildcard = _WILDCARD.match(origin)
+        if wildcard is not None:
+            scheme, parent, port = (
+                wildcard.group(1).lower(),
+                wildcard.group(2).lower(),
+                wildcard.group(3),
+            )
+            wildcards.append((f"{scheme}://", f".{parent}:{port or _DEFAULT_PORTS[scheme]}"))
+            continue
+        normal = normalize_origin(origin)
+        if normal is None:
+            raise ValueError(
+                "each trusted origin must look like 'https://app.example.com', "
+                "'http://host:8080' or 'https://*.example.com' (a subdomain wildcard); "
+                f"scheme and host, no path; got {origin!r}"
+            )
+        exact.add(normal)
+    return frozenset(exact), tuple(wildcards)
 
 
 class OriginGuard:
     """Refuses logout requests that a foreign page sent.
 
     :param trusted_origins: origins (``scheme://host[:port]``) allowed besides the
-        request's own. Raises :class:`ValueError` for one that is not an http(s) origin.
+        request's own. ``https://*.example.com`` trusts every subdomain of
+        ``example.com`` on https and port 443 (not ``example.com`` itself), as Django's
+        ``CSRF_TRUSTED_ORIGINS`` does. Raises :class:`ValueError` for anything else.
     """
 
-    def __init__(self, trusted_origins: Iterable[str] = ()) -> None:
-        if isinstance(trusted_origins, str):
-            trusted_origins = [trusted_origins]
-        trusted = set()
-        for origin in trusted_origins:
-            normal = normalize_origin(origin) if isinstance(origin, str) else None
-            if normal is None:
-                raise ValueError(
-                    "each trusted origin must look like 'https://app.example.com' or "
-                    f"'http://host:8080' (scheme and host, no path); got {origin!r}"
-                )
-            trusted.add(normal)
-        self.trusted: frozenset[str] = frozenset(trusted)
+    def __init__(self, trusted_origins: Iterable[str] | str = ()) -> None:
+        exact, wildcards = _trusted(trusted_origins)
+        #: The normalised trusted origins.
+        self.trusted: frozenset[str] = exact
+        #: ``(scheme://, .parent:port)`` of each subdomain wildcard.
+        self.trusted_wildcards = wildcards
 
-    def refuses(self, environ: WSGIEnvironment) -> str | None:
+    def is_trusted(self, origin: str) -> bool:
+        """Whether a normalised origin is trusted, exactly or by a wildcard."""
+        if origin in self.trusted:
+            return True
+        return any(
+            origin.startswith(scheme)
+            and origin.endswith(suffix)
+            and len(origin) > len(scheme) + len(suffix)
+            for scheme, suffix in self.trusted_wildcards
+        )
+
+    def refuses(self, request: Request) -> str | None:
         """Return why the request is refused, or ``None`` when it may log out."""
-        fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower()
-        raw_origin = environ.get("HTTP_ORIGIN")
-        if fetch_site == "cross-site":
-            return "Sec-Fetch-Site is cross-site"
-        if raw_origin is None:
-            if fetch_site == "same-site":
-                return "Sec-Fetch-Site is same-site and no trusted Origin was sent"
+        raw_origin = request.headers.get("origin")
+        origin = normalize_origin(raw_origin) if raw_origin is not None else None
+        if origin is not None and self.is_trusted(origin):
             return None
-        origin = normalize_origin(raw_origin)
+        fetch_site = request.header("sec-fetch-site").strip(" \t").lower()
+        if fetch_site:
+            if fetch_site in ("same-origin", "none"):
+                return None
+            return f"Sec-Fetch-Site is {fetch_site[:20]!r}"
+        if raw_origin is None:
+            return None
         if origin is None:
             return "Origin is null or malformed"
-        if origin in self.trusted:
-            return None
-        if fetch_site == "same-site":
-            return "Sec-Fetch-Site is same-site and the Origin is not trusted"
-        if origin != request_origin(environ):
+        if origin != request_origin(request):
             return "Origin is not this site's"
         return None
 
@@ -145,24 +175,19 @@ class CsrfGuard:
             )
         self.cookie_name = cookie_name
         self.header_name = header_name
-        self.environ_key = "HTTP_" + header_name.upper().replace("-", "_")
 
-    def refuses(
-        self, environ: WSGIEnvironment, cookies: MultiDict[str, str] | None = None
-    ) -> str | None:
+    def refuses(self, request: Request) -> str | None:
         """Return why the request is refused, or ``None`` when the token matches.
 
-        :param cookies: the request's parsed cookies, when the caller has them already.
+        The token cookie is read by the one cookie reader; the header must equal one
+        of its values, byte for byte.
         """
-        if cookies is None:
-            cookies = parse_request_cookies(environ.get("HTTP_COOKIE"))
-        cookie = cookies.get(self.cookie_name, "")
-        header = environ.get(self.environ_key, "")
-        if not cookie or not header:
+        header = request.header(self.header_name.lower()).strip(" \t")
+        values = [v for v in read_cookie(request.header("cookie"), self.cookie_name).values if v]
+        if not values or not header:
             return "double-submit token missing"
-        # latin-1 round-trips every WSGI header string; compare_digest needs bytes.
-        if not hmac.compare_digest(
-            cookie.encode("utf-8", "surrogateescape"), header.encode("utf-8", "surrogateescape")
-        ):
+        # Both are latin-1 strings (one character per byte); compare_digest needs bytes.
+        given = header.encode("latin-1", "replace")
+        if not any(hmac.compare_digest(v.encode("latin-1", "replace"), given) for v in values):
             return "double-submit token mismatch"
         return None

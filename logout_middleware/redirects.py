@@ -15,11 +15,18 @@ lets ``%2F%2Fevil.example`` through. Anything else falls back to ``redirect_to``
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["is_valid_host", "safe_next_url", "validate_hosts"]
+from ._validation import byte_count
+from .request import Request
+
+__all__ = ["RedirectPolicy", "is_valid_host", "safe_next_url", "validate_hosts"]
+
+logger = logging.getLogger("logout_middleware")
+_DIGITS = re.compile(r"\A[0-9]{1,12}\Z")
 
 _PRINTABLE = re.compile(r"\A[\x21-\x7e]+\Z")
 _BAD_ESCAPE = re.compile(r"%(?:2f|5c|[01][0-9a-f]|7f)", re.IGNORECASE)
@@ -32,7 +39,7 @@ def is_valid_host(host: str) -> bool:
     return isinstance(host, str) and _HOST.match(host.lower()) is not None
 
 
-def validate_hosts(hosts: Iterable[str]) -> frozenset[str]:
+def validate_hosts(hosts: Iterable[str] | str) -> frozenset[str]:
     """Validate ``allowed_redirect_hosts`` entries (``host`` or ``host:port``)."""
     if isinstance(hosts, str):
         hosts = [hosts]
@@ -86,3 +93,114 @@ def safe_next_url(
     if candidates & (own | allowed_hosts):
         return value
     return None
+
+
+def validate_redirect_to(value: str | None) -> str | None:
+    """``None``, a path such as ``/login?logout``, or an absolute http(s) URL with a
+    host; printable ASCII without spaces (it goes into a ``Location`` header)."""
+    if value is None:
+        return None
+    ok = isinstance(value, str) and _PRINTABLE.match(value) is not None
+    if ok and value.startswith("/"):
+        ok = not value.startswith("//") and "\\" not in value
+    elif ok:
+        try:
+            parts = urlsplit(value)
+            ok = (
+                parts.scheme in ("http", "https")
+                and value.startswith(parts.scheme + "://")
+                and is_valid_host(parts.netloc)
+            )
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ValueError(
+            "redirect_to must be a path such as '/login?logout' or an absolute "
+            "http(s) URL such as 'https://sso.example.com/logged-out' (printable "
+            f"ASCII, no spaces, a host after the scheme); got {value!r}"
+        )
+    return value
+
+
+def _param(query: str, name: str) -> str | None:
+    """The first value of ``name`` in an urlencoded string (bounded), or ``None``."""
+    if len(query) > 65536:
+        return None
+    try:
+        pairs = parse_qsl(query, max_num_fields=100, errors="replace")
+    except ValueError:
+        return None
+    for key, value in pairs:
+        if key == name:
+            return value
+    return None
+
+
+class RedirectPolicy:
+    """Where the browser goes after logout, in redirect mode.
+
+    :param redirect_to: the default target: a path (on the request's own host) or an
+        absolute http(s) URL.
+    :param next_param: the query or form parameter that names where to go next; a
+        safe value (:func:`safe_next_url`) wins over ``redirect_to``.
+    :param allowed_redirect_hosts: hosts besides the request's own that ``next`` may
+        point to.
+    :param max_form_size: the largest urlencoded body read for ``next``, in bytes.
+    """
+
+    def __init__(
+        self,
+        redirect_to: str | None,
+        *,
+        next_param: str = "next",
+        allowed_redirect_hosts: Iterable[str] | str = (),
+        max_form_size: int = 8192,
+    ) -> None:
+        if not isinstance(next_param, str) or not next_param:
+            raise ValueError(f"next_param must be a non-empty string; got {next_param!r}")
+        self.redirect_to = validate_redirect_to(redirect_to) or "/"
+        self.next_param = next_param
+        self.allowed_hosts = validate_hosts(allowed_redirect_hosts)
+        self.max_form_size = byte_count(max_form_size, "max_form_size")
+
+    def body_limit(self, request: Request) -> int:
+        """How many body bytes to read for ``next`` (0: none): a urlencoded form of
+        at most ``max_form_size`` bytes, when the query string has no ``next``."""
+        if _param(request.query, self.next_param) is not None:
+            return 0
+        content_type = request.header("content-type").split(";", 1)[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            return 0
+        length = request.header("content-length").strip()
+        if not _DIGITS.match(length) or not 0 < int(length) <= self.max_form_size:
+            return 0
+        return int(length)
+
+    def location(self, request: Request) -> str | None:
+        """The absolute URL to send the browser to, or ``None`` for the JSON answer
+        (only when the request names no valid host to build a URL on)."""
+        redirect_to = self.redirect_to
+        host = request.header("host")
+        if not is_valid_host(host):
+            host = _server_host(request)
+            if not is_valid_host(host):
+                return None if redirect_to.startswith("/") else redirect_to
+        target = _param(request.query, self.next_param)
+        if target is None and request.body:
+            target = _param(request.body.decode("latin-1"), self.next_param)
+        if target is not None:
+            url = safe_next_url(
+                target, scheme=request.scheme, host=host, allowed_hosts=self.allowed_hosts
+            )
+            if url is not None:
+                return url
+        if redirect_to.startswith("/"):
+            return f"{request.scheme}://{host}{redirect_to}"
+        return redirect_to
+
+
+def _server_host(request: Request) -> str:
+    host, port = request.server_name or "localhost", request.server_port
+    if port and (request.scheme, port) not in (("http", "80"), ("https", "443")):
+        host = f"{host}:{port}"
+    return host

@@ -1,22 +1,17 @@
-"""The logout endpoint's answers, as prebuilt WSGI status lines, headers and bodies.
+"""The logout endpoint's answers, prebuilt: integer status, headers and body.
 
 Bodies follow CrafterCMS Studio's contract: JSON ``{"message": ...}``. Every answer
 carries ``Cache-Control: no-store`` so no cache keeps a response that changes session
-state.
+state. :class:`Answers` builds the fixed ones once, from the settings that shape them
+(the allowed methods); a server adapter only sends them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Iterable as _Iterable
-
-    from ._wsgi import StartResponse
-
-__all__ = ["Response", "json_response"]
+__all__ = ["Answers", "Header", "Response", "json_response"]
 
 _REASONS = {
     200: "OK",
@@ -30,19 +25,32 @@ Header = tuple[str, str]
 
 
 class Response:
-    """A complete answer: status line, header list and body, built once."""
+    """A complete answer: status, headers (``Content-Length`` included) and body."""
 
     __slots__ = ("body", "headers", "status")
 
-    def __init__(self, status: int, headers: list[Header], body: bytes) -> None:
-        self.status = f"{status} {_REASONS[status]}"
+    def __init__(self, status: int, headers: Iterable[Header], body: bytes) -> None:
+        #: The HTTP status code.
+        self.status = status
+        #: The body, bytes.
         self.body = body
-        self.headers = [*headers, ("Content-Length", str(len(body)))]
+        #: The headers, ``Content-Length`` last.
+        self.headers: tuple[Header, ...] = (*headers, ("Content-Length", str(len(body))))
 
-    def send(self, start_response: StartResponse, extra: Iterable[Header] = ()) -> _Iterable[bytes]:
-        """Start the response (with ``extra`` headers appended) and return the body."""
-        start_response(self.status, [*self.headers, *extra] if extra else self.headers[:])
-        return [self.body]
+    @property
+    def status_line(self) -> str:
+        """``"200 OK"``: the WSGI status string."""
+        return f"{self.status} {_REASONS[self.status]}"
+
+    def with_headers(self, extra: Iterable[Header]) -> Response:
+        """This answer with ``extra`` headers appended."""
+        extra = tuple(extra)
+        if not extra:
+            return self
+        response = Response.__new__(Response)
+        response.status, response.body = self.status, self.body
+        response.headers = (*self.headers, *extra)
+        return response
 
 
 def json_response(status: int, message: str, headers: Iterable[Header] = ()) -> Response:
@@ -50,10 +58,38 @@ def json_response(status: int, message: str, headers: Iterable[Header] = ()) -> 
     body = json.dumps({"message": message}).encode("utf-8")
     return Response(
         status,
-        [
-            ("Content-Type", "application/json"),
-            ("Cache-Control", "no-store"),
-            *headers,
-        ],
+        [("Content-Type", "application/json"), ("Cache-Control", "no-store"), *headers],
         body,
     )
+
+
+class Answers:
+    """The prebuilt answers of the logout path.
+
+    :param methods: the methods that log out, for ``405``'s ``Allow`` header.
+    """
+
+    def __init__(self, methods: Iterable[str]) -> None:
+        allow = ", ".join(methods)
+        #: ``200`` ``{"message": "OK"}``: Studio's success.
+        self.ok = json_response(200, "OK")
+        #: ``405`` with ``Allow``.
+        self.not_allowed = json_response(
+            405, f"Method not allowed. Use {allow}.", [("Allow", allow)]
+        )
+        #: ``403``: a cross-site request.
+        self.forbidden = json_response(403, "Forbidden. Cross-site logout request refused.")
+        #: ``403``: a missing or wrong double-submit token.
+        self.bad_token = json_response(403, "Forbidden. Missing or invalid CSRF token.")
+        self._redirect = Response(
+            303, [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")], b""
+        )
+
+    def redirect(self, location: str) -> Response:
+        """``303 See Other`` to ``location`` (an absolute URL), empty body."""
+        return self._redirect.with_headers([("Location", location)])
+
+    @staticmethod
+    def error(message: str) -> Response:
+        """``500`` ``{"message": "Internal server error. ..."}``."""
+        return json_response(500, f"Internal server error. {message}")

@@ -41,7 +41,28 @@ MATRIX = [
     (None, "http://app.example:9090", ("http://app.example:9090",), 200),
     (None, "http://evil.example", ("http://evil.example:80",), 200),  # default port
     (None, "garbage", (), 403),
-    ("cross-site", "http://trusted.example", ("http://trusted.example",), 403),
+    # A trusted Origin passes even cross-site: a trusted admin site may log out.
+    ("cross-site", "http://trusted.example", ("http://trusted.example",), 200),
+    # Fetch Metadata first: a same-origin form on a no-referrer page sends Origin: null.
+    ("same-origin", "null", (), 200),
+    ("none", "null", (), 200),
+    ("same-site", "null", (), 403),
+    ("cross-site", "null", (), 403),
+    # With Sec-Fetch-Site present, it decides, whatever the Origin says.
+    ("same-origin", "http://evil.example", (), 200),
+    ("cross-site", OWN, ("http://other.example",), 403),
+    ("same-site", OWN, (), 403),
+    # An unknown Sec-Fetch-Site value is refused (as Go's CrossOriginProtection does).
+    ("weird", OWN, (), 403),
+    ("SAME-ORIGIN", None, (), 200),
+    # Subdomain wildcards, as Django's CSRF_TRUSTED_ORIGINS spells them.
+    ("cross-site", "https://admin.example.net", ("https://*.example.net",), 200),
+    ("cross-site", "https://a.b.example.net", ("https://*.example.net",), 200),
+    ("cross-site", "https://example.net", ("https://*.example.net",), 403),
+    ("cross-site", "http://admin.example.net", ("https://*.example.net",), 403),
+    ("cross-site", "https://admin.example.net:8443", ("https://*.example.net",), 403),
+    ("cross-site", "https://evilexample.net", ("https://*.example.net",), 403),
+    ("cross-site", "https://admin.example.net.evil", ("https://*.example.net",), 403),
 ]
 
 

@@ -23,7 +23,7 @@ from logout_middleware import (
     MemoryBackend,
     SQLiteBackend,
 )
-from logout_middleware.paste import _convert, filter_app_factory, middleware_options
+from logout_middleware.paste import OPTIONS, OWN_KEYS, filter_app_factory, middleware_options
 
 LOGOUT = DEFAULT_LOGOUT_PATH
 
@@ -158,17 +158,19 @@ def test_ini_strings_become_the_constructors_types() -> None:
     )
     assert isinstance(mw.backend, MemoryBackend)
     assert mw.paths == ("/logout", "/api/logout", "/bye")
-    assert mw.methods == ("POST", "PUT")
+    assert mw.core.methods == ("POST", "PUT")
     assert mw.cookie.name == "sid" and mw.cookie.path == "/app"
     assert mw.cookie.domain == "example.com"
     assert mw.cookie.secure is True and mw.cookie.httponly is False
     assert mw.cookie.samesite == "Strict" and mw.cookie.partitioned is False
     assert [c.name for c in mw.expired_cookies] == ["sid", "remember_me", "csrftoken"]
-    assert mw.sweep_domains == ("example.com",)
+    assert mw.core.expiry.sweep_domains == ("example.com",)
     assert mw.origin_guard is None
-    assert mw.redirect_to == "/login" and mw.next_param == "continue"
-    assert mw.max_form_size == 1024 and mw.revocation_max_age == 3600.5
-    assert mw.expose_errors is True
+    redirects = mw.core.redirects
+    assert redirects is not None
+    assert mw.redirect_to == "/login" and redirects.next_param == "continue"
+    assert redirects.allowed_hosts == {"a.example.com"} and redirects.max_form_size == 1024
+    assert mw.core.expose_errors is True
 
 
 def test_single_path_stays_a_string_and_defaults_apply() -> None:
@@ -206,41 +208,85 @@ def test_callables_are_named_as_module_colon_name() -> None:
         on_logout="builtins:print, logging:debug",
     )
     assert mw.session_id_from_cookie is str.upper
-    assert len(mw.on_logout) == 2
+    assert len(mw.core.reporter.callbacks) == 2
+
+
+def sign(key: str, value: bytes = b"abc") -> str:
+    from itsdangerous import Signer
+
+    return Signer(key.encode(), salt="flask-session", key_derivation="hmac").sign(value).decode()
 
 
 def test_signed_secret_key_builds_the_flask_session_extractor() -> None:
-    from itsdangerous import Signer
-
-    mw = build(backend="memory:", signed_secret_key="old-key new-key")
+    mw = build(backend="memory:", signed_secret_key="new-key")
     extract = mw.session_id_from_cookie
     assert extract is not None
-    signed = Signer(b"new-key", salt="flask-session", key_derivation="hmac").sign(b"abc")
-    assert extract(signed.decode()) == "abc"
+    assert extract(sign("new-key")) == "abc"
     assert extract("abc.forged") is None
 
 
-def test_every_constructor_option_can_be_written_in_an_ini_file() -> None:
+@pytest.mark.parametrize("secret", ["two words", "a,b,c", " padded secret ", "x" * 80])
+def test_signed_secret_key_is_one_secret_taken_whole(secret: str) -> None:
+    mw = build(backend="memory:", signed_secret_key=secret)
+    extract = mw.session_id_from_cookie
+    assert extract is not None
+    assert extract(sign(secret.strip())) == "abc"
+    for part in secret.replace(",", " ").split():  # never a fragment of it
+        if part != secret.strip():
+            assert extract(sign(part)) is None
+
+
+def test_signed_secret_key_fallbacks_rotate_keys_one_per_line() -> None:
+    mw = build(
+        backend="memory:",
+        signed_secret_key="current key",
+        **{"signed_secret_key.fallbacks": "\n  oldest key\n  old, key\n"},
+    )
+    extract = mw.session_id_from_cookie
+    assert extract is not None
+    for key in ("current key", "oldest key", "old, key"):
+        assert extract(sign(key)) == "abc"
+    assert extract(sign("old")) is None and extract(sign("current")) is None
+    with pytest.raises(ValueError, match="needs signed_secret_key"):
+        build(backend="memory:", **{"signed_secret_key.fallbacks": "k"})
+
+
+def test_the_ini_table_has_exactly_the_constructors_keywords() -> None:
+    params = list(inspect.signature(LogoutMiddleware).parameters)[2:]
+    assert sorted(OPTIONS) == sorted(params)
+    assert not set(OWN_KEYS) & set(params)
+
+
+@pytest.mark.parametrize("key", sorted(OPTIONS))
+def test_every_constructor_option_can_be_written_in_an_ini_file(key: str) -> None:
     samples = {
-        "bool": "true",
-        "bool | None": "none",
-        "int": "1",
-        "float": "1.5",
-        "str": "x",
-        "str | None": "x",
-        "str | Iterable[str]": "/a /b",
-        "Iterable[str]": "a b",
-        "Iterable[str] | None": "a",
-        "Iterable[CookieLike]": "a",
-        "Callable[[str], str | None] | None": "builtins:str.upper",
-        "Iterable[Callable[[LogoutEvent], Any]]": "builtins:print",
+        "session_id_from_cookie": "builtins:str.upper",
+        "on_logout": "builtins:print",
+        "revocation": "memory:",
+        "csrf_cookie_name": "XSRF-TOKEN",
+        "csrf_header_name": "X-XSRF-TOKEN",
+        "path": "/a /b",
+        "methods": "POST",
+        "cookie_name": "sid",
+        "cookie_path": "/",
+        "csrf_cookie_path": "/",
+        "cookie_domain": "example.com",
+        "cookie_samesite": "Strict",
+        "also_expire": "a b",
+        "sweep_domains": "example.com",
+        "trusted_origins": "https://a.example",
+        "clear_site_data": "cache",
+        "redirect_to": "/bye",
+        "next_param": "n",
+        "allowed_redirect_hosts": "a.example",
+        "max_form_size": "10",
+        "revocation_max_age": "1.5",
     }
-    params = list(inspect.signature(LogoutMiddleware).parameters.values())[2:]
-    for param in params:
-        if param.name == "revocation":
-            continue  # a URL, tested below
-        assert param.annotation in samples, f"no ini conversion for {param.name}"
-        _convert(param.annotation, samples[param.annotation], param.name)
+    value = samples.get(key, "true")
+    conf = {"backend": "memory:", key: value}
+    if key.startswith("csrf_cookie_name") or key == "csrf_header_name":
+        conf.update(csrf_cookie_name="XSRF-TOKEN", csrf_header_name="X-XSRF-TOKEN")
+    assert isinstance(build(**conf), LogoutMiddleware)
 
 
 # -- errors ---------------------------------------------------------------------------

@@ -4,40 +4,36 @@ Every backend satisfies :class:`SessionBackend`: one method, ``delete(session_id
 The stores that ship with the package also offer a small :class:`SessionStore` API
 (``create``/``get``) so that demos and tests can log in for real.
 
-Backends whose client is an optional extra (Redis, SQLAlchemy) are imported lazily:
-importing this package never imports ``redis`` or ``sqlalchemy``.
+The revocation stores (:class:`RevocationStore`) live here too, one module per store,
+and :func:`backend_from_url` / :func:`revocation_store_from_url` build any of them
+from a URL. A store whose client is an optional extra (Redis, SQLAlchemy) imports
+it in its constructor: importing this package never imports ``redis`` or
+``sqlalchemy``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .base import SessionBackend, SessionStore
+from .base import RevocationStore, SessionBackend, SessionStore
 from .memory import MemoryBackend
+from .memory_revocation import MemoryRevocationStore
+from .redis import RedisBackend
+from .redis_revocation import RedisRevocationStore
+from .sqlalchemy import SQLAlchemyBackend
 from .sqlite import SQLiteBackend
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .redis import RedisBackend
-    from .sqlalchemy import SQLAlchemyBackend
+from .sqlite_revocation import SQLiteRevocationStore
+from .urls import backend_from_url, revocation_store_from_url
 
 __all__ = [
     "MemoryBackend",
+    "MemoryRevocationStore",
     "RedisBackend",
+    "RedisRevocationStore",
+    "RevocationStore",
     "SQLAlchemyBackend",
     "SQLiteBackend",
+    "SQLiteRevocationStore",
     "SessionBackend",
     "SessionStore",
+    "backend_from_url",
+    "revocation_store_from_url",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy imports keep optional clients out of ``import logout_middleware``.
-    if name == "RedisBackend":
-        from .redis import RedisBackend
-
-        return RedisBackend
-    if name == "SQLAlchemyBackend":
-        from .sqlalchemy import SQLAlchemyBackend
-
-        return SQLAlchemyBackend
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The backend protocol and the helpers shared by the bundled stores.
+"""The store protocols (sessions, revoked cookies) and the helpers shared by the bundled stores.
 
 A backend is any object with ``delete(session_id: str) -> None``. The method must be
 idempotent (deleting an unknown id is not an error) and must raise when the store
@@ -8,13 +8,18 @@ reports a logout as done when the record may still exist.
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["SessionBackend", "SessionStore", "new_session_id", "validate_identifier"]
+from .._validation import identifier as validate_identifier
 
-_IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
+__all__ = [
+    "RevocationStore",
+    "SessionBackend",
+    "SessionStore",
+    "new_session_id",
+    "validate_identifier",
+]
 
 
 @runtime_checkable
@@ -45,15 +50,15 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-def validate_identifier(value: str, what: str) -> str:
-    """Return ``value`` if it is a plain SQL identifier, else raise ``ValueError``.
+@runtime_checkable
+class RevocationStore(Protocol):
+    """Where revoked cookie fingerprints are kept until they expire."""
 
-    Table and column names cannot be query parameters, so they are restricted to
-    ``[A-Za-z_][A-Za-z0-9_]*`` (at most 63 characters) and quoted on use.
-    """
-    if not isinstance(value, str) or not _IDENTIFIER.match(value):
-        raise ValueError(
-            f"{what} must be a plain SQL identifier (letters, digits and '_', not "
-            f"starting with a digit, at most 63 characters); got {value!r}"
-        )
-    return value
+    def revoke(self, token: str, ttl: float) -> None:
+        """Remember ``token`` as revoked for ``ttl`` seconds (``ttl > 0``).
+
+        Revoking again keeps the later expiry. Raises when the store failed.
+        """
+
+    def is_revoked(self, token: str) -> bool:
+        """Whether ``token`` is revoked and not yet expired. Raises when the store failed."""

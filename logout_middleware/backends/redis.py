@@ -35,6 +35,8 @@ import json
 import math
 from typing import Any
 
+from .._validation import key_prefix as valid_key_prefix
+from .._validation import positive_seconds
 from .base import new_session_id
 
 __all__ = ["RedisBackend", "redis_client"]
@@ -75,12 +77,8 @@ def redis_client(
             ("socket_timeout", socket_timeout),
             ("socket_connect_timeout", socket_connect_timeout),
         ):
-            if value is not None and (
-                not isinstance(value, (int, float)) or not 0 < value < math.inf
-            ):
-                raise ValueError(
-                    f"{name} must be a positive number of seconds or None; got {value!r}"
-                )
+            if value is not None:
+                positive_seconds(value, f"{name} (or None)")
         if not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be a non-negative integer; got {retries!r}")
         options: dict[str, Any] = {
@@ -132,10 +130,9 @@ class RedisBackend:
         ttl: float | None = None,
         **client_options: Any,
     ) -> None:
-        if not isinstance(key_prefix, str):
-            raise ValueError(f"key_prefix must be a string; got {key_prefix!r}")
-        if ttl is not None and (not isinstance(ttl, (int, float)) or not 0 < ttl < math.inf):
-            raise ValueError(f"ttl must be a positive number of seconds or None; got {ttl!r}")
+        key_prefix = valid_key_prefix(key_prefix)
+        if ttl is not None:
+            positive_seconds(ttl, "ttl (or None)")
         #: The redis-py client every command goes through.
         self.client: Any = redis_client(
             url_or_client,

@@ -32,6 +32,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .._validation import key_prefix as valid_key_prefix
 from .base import new_session_id, validate_identifier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,8 +85,7 @@ class SQLAlchemyBackend:
                 "engine must be a SQLAlchemy Engine (sqlalchemy.create_engine(url)); "
                 f"got {type(engine).__name__}"
             )
-        if not isinstance(key_prefix, str):
-            raise ValueError(f"key_prefix must be a string; got {key_prefix!r}")
+        key_prefix = valid_key_prefix(key_prefix)
         #: The engine every statement runs on.
         self.engine = engine
         #: Prepended to every session id.

@@ -18,12 +18,13 @@ through:
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
 from typing import Any
 from urllib.parse import quote
+
+from .._validation import positive_seconds
 
 __all__ = ["SQLiteFile"]
 
@@ -51,12 +52,10 @@ class SQLiteFile:
             raise ValueError(
                 f"{owner} needs a database file path; for an in-process store use {alternative}"
             )
-        if not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
-            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
         #: The database file.
         self.path = path
         #: Seconds a statement waits for another connection's lock.
-        self.timeout = float(timeout)
+        self.timeout = positive_seconds(timeout, "timeout")
         self._local = threading.local()
 
     def connection(self, create: bool = False) -> sqlite3.Connection:

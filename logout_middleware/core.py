@@ -1,0 +1,218 @@
+"""The decision core: what to do with a request on a logout path, without any I/O.
+
+:class:`LogoutCore` reads a plain :class:`~logout_middleware.request.Request` and
+returns what to do, as h11 and wsproto do for their protocols: it never touches a
+socket, a store or a server interface, so one core serves the WSGI middleware and the
+ASGI twin, and its tests need no server. A decision is one of:
+
+* :class:`Respond` -- answer now (``405``, ``403``), or the final answer;
+* :class:`ReadBody` -- read at most ``limit`` bytes of the body and decide again with
+  :meth:`Request.with_body <logout_middleware.request.Request.with_body>` (redirect
+  mode, for a ``next`` field in a form);
+* :class:`EndSessions` -- delete these session ids through the backend and record these
+  revocation tokens, then answer :meth:`LogoutCore.done` or, when a store raised,
+  :meth:`LogoutCore.failed`.
+
+The adapter's loop::
+
+    decision = core.decide(request)
+    if isinstance(decision, ReadBody):
+        decision = core.decide(request.with_body(read(decision.limit)))
+    if isinstance(decision, EndSessions):
+        try:
+            delete(decision.session_ids); revoke(decision.tokens)
+        except Exception as exc:
+            decision = core.failed(decision, exc)
+        else:
+            decision = core.done(decision)
+    send(decision.response); report(decision.report)
+"""
+
+from __future__ import annotations
+
+import secrets
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .cookies import CookieSpec
+from .events import Outcome, Report, Reporter, fingerprint, scrub
+from .expiry import CookieExpiry
+from .guards import CsrfGuard, OriginGuard
+from .redirects import RedirectPolicy
+from .request import Request
+from .responses import Answers, Header, Response
+from .revocation import Revocation
+from .sessionref import decode_value, read_cookie
+
+__all__ = ["MAX_SESSIONS", "EndSessions", "LogoutCore", "ReadBody", "Respond"]
+
+#: At most this many distinct session cookies of the configured name are ended at once.
+MAX_SESSIONS = 8
+
+
+@dataclass(frozen=True)
+class Respond:
+    """Send ``response``; log and emit ``report`` when there is one."""
+
+    response: Response
+    report: Report | None = None
+
+
+@dataclass(frozen=True)
+class ReadBody:
+    """Read at most ``limit`` bytes of the request body, then decide again."""
+
+    limit: int
+
+
+@dataclass(frozen=True)
+class EndSessions:
+    """Delete ``session_ids`` in the backend and revoke ``tokens``, then answer."""
+
+    session_ids: tuple[str, ...]
+    tokens: tuple[str, ...]
+    #: The answer once every deletion succeeded.
+    success: Response
+    #: The cookie expiry headers, sent with the success and the failure alike.
+    end_headers: tuple[Header, ...]
+    #: Fingerprint of the session for the log and the event.
+    session: str | None
+    #: Every raw value and id of the request, masked in error texts.
+    secrets: tuple[str, ...]
+
+
+Decision = Respond | ReadBody | EndSessions
+
+
+class LogoutCore:
+    """Decides, for a request on a logout path, what to delete and what to answer.
+
+    Built once by :class:`~logout_middleware.LogoutMiddleware` from its collaborators,
+    each validated by its own constructor.
+    """
+
+    def __init__(
+        self,
+        *,
+        paths: tuple[str, ...],
+        methods: tuple[str, ...],
+        cookie: CookieSpec,
+        expiry: CookieExpiry,
+        answers: Answers,
+        origin_guard: OriginGuard | None,
+        csrf_guard: CsrfGuard | None,
+        redirects: RedirectPolicy | None,
+        revocation: Revocation | None,
+        session_id_from_cookie: Callable[[str], str | None] | None,
+        deletes_sessions: bool,
+        expose_errors: bool,
+        reporter: Reporter,
+    ) -> None:
+        self.paths = paths
+        self.methods = methods
+        self.cookie = cookie
+        self.expiry = expiry
+        self.answers = answers
+        self.origin_guard = origin_guard
+        self.csrf_guard = csrf_guard
+        self.redirects = redirects
+        self.revocation = revocation
+        self.session_id_from_cookie = session_id_from_cookie
+        self.deletes_sessions = deletes_sessions
+        self.expose_errors = expose_errors
+        self.reporter = reporter
+
+    def cookie_values(self, request: Request) -> list[str]:
+        """The distinct non-empty values of the session cookie (at most
+        :data:`MAX_SESSIONS`), as the one cookie reader finds them."""
+        header = request.header("cookie")
+        if self.cookie.name not in header:
+            return []
+        values = [v for v in read_cookie(header, self.cookie.name).values if v]
+        return values[:MAX_SESSIONS]
+
+    def decide(self, request: Request) -> Decision:
+        """What to do with ``request`` (a request on one of the logout paths)."""
+        if request.method not in self.methods:
+            return Respond(self.answers.not_allowed)
+        values = self.cookie_values(request)
+        refusal = self._refusal(request, values)
+        if refusal is not None:
+            return refusal
+        location = None
+        if self.redirects is not None:
+            if request.body is None:
+                limit = self.redirects.body_limit(request)
+                if limit:
+                    return ReadBody(limit)
+            location = self.redirects.location(request)
+        end_headers = self.expiry.headers(request.https)
+        texts = tuple(decode_value(v) for v in values)
+        plan = EndSessions((), (), self.answers.ok, end_headers, None, texts)
+        try:
+            session_ids = self._session_ids(texts)
+        except Exception as exc:
+            return self.failed(plan, exc)
+        session = fingerprint(session_ids[0]) if session_ids else None
+        tokens = self.revocation.tokens(values) if self.revocation is not None else ()
+        if session is None and tokens:
+            session = fingerprint(texts[0])
+        success = self.answers.ok if location is None else self.answers.redirect(location)
+        return EndSessions(
+            session_ids if self.deletes_sessions else (),
+            tokens,
+            success.with_headers(end_headers),
+            end_headers,
+            session,
+            (*texts, *session_ids),
+        )
+
+    def done(self, plan: EndSessions) -> Respond:
+        """The answer once the deletions of ``plan`` succeeded."""
+        outcome: Outcome = "ok" if plan.session is not None else "anonymous"
+        return Respond(plan.success, Report(outcome, plan.success.status, plan.session))
+
+    def failed(self, plan: EndSessions, exc: BaseException) -> Respond:
+        """The ``500`` answer when a store (or the id extractor) raised ``exc``.
+
+        The cookie is still expired; the traceback and, with ``expose_errors``, the
+        body carry no fragment of a cookie value or session id.
+        """
+        reference = secrets.token_hex(6)
+        try:
+            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        except Exception:  # an exception whose text cannot be made
+            details = f"{type(exc).__name__} (its traceback could not be formatted)"
+        details = scrub(details, plan.secrets).rstrip()
+        if self.expose_errors:
+            message = scrub(_describe(exc), plan.secrets)
+        else:
+            message = f"Error reference: {reference}"
+        response = self.answers.error(message).with_headers(plan.end_headers)
+        return Respond(response, Report("error", 500, plan.session, None, reference, details))
+
+    def _refusal(self, request: Request, values: list[str]) -> Respond | None:
+        reason, response = None, self.answers.forbidden
+        if self.origin_guard is not None:
+            reason = self.origin_guard.refuses(request)
+        if reason is None and self.csrf_guard is not None:
+            reason, response = self.csrf_guard.refuses(request), self.answers.bad_token
+        if reason is None:
+            return None
+        session = fingerprint(decode_value(values[0])) if values else None
+        return Respond(response, Report("forbidden", 403, session, reason))
+
+    def _session_ids(self, texts: tuple[str, ...]) -> tuple[str, ...]:
+        extract = self.session_id_from_cookie
+        if extract is None:
+            return texts
+        ids = (extract(text) for text in texts)
+        return tuple(dict.fromkeys(i for i in ids if i))
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:  # an exception whose __str__ raises
+        return type(exc).__name__

@@ -1,0 +1,103 @@
+"""The plain description of a request that the decision core reads.
+
+A server adapter (the WSGI middleware; the ASGI twin) builds one :class:`Request`
+per request on a path the core answers; the core never sees ``environ`` or an ASGI
+``scope``. Header values are strings with one character per byte (latin-1), as both
+WSGI and ASGI (``bytes.decode("latin-1")``) give them, so every byte a client can
+send is representable and nothing here can fail to decode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._wsgi import WSGIEnvironment
+
+__all__ = ["EnvironHeaders", "Request"]
+
+_EMPTY: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the core needs to know of one request.
+
+    :ivar method: the request method, as sent.
+    :ivar path: the path, relative to the application's mount point.
+    :ivar scheme: ``"http"`` or ``"https"``.
+    :ivar headers: the request headers by lower-case name (``"cookie"``, ``"origin"``,
+        ``"host"``, ``"content-type"``...), latin-1 strings.
+    :ivar query: the raw query string.
+    :ivar server_name: the server's own name, used when there is no ``Host``.
+    :ivar server_port: the server's port, as a string, likewise.
+    :ivar remote_addr: the peer's address, for logs and events.
+    :ivar body: the request body when the core asked for it, else ``None``.
+    """
+
+    method: str
+    path: str
+    scheme: str = "http"
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    query: str = ""
+    server_name: str = ""
+    server_port: str = ""
+    remote_addr: str | None = None
+    body: bytes | None = None
+
+    def header(self, name: str) -> str:
+        """The header ``name`` (lower case), or ``""`` when it was not sent."""
+        return self.headers.get(name) or ""
+
+    @property
+    def https(self) -> bool:
+        """Whether the request came over https."""
+        return self.scheme == "https"
+
+    def with_body(self, body: bytes) -> Request:
+        """The same request, with the body the core asked for."""
+        return replace(self, body=body)
+
+    @classmethod
+    def from_environ(cls, environ: WSGIEnvironment) -> Request:
+        """Describe a WSGI request (PEP 3333); never raises for odd values."""
+        return cls(
+            method=str(environ.get("REQUEST_METHOD", "")),
+            path=str(environ.get("PATH_INFO", "")),
+            scheme="https" if environ.get("wsgi.url_scheme") == "https" else "http",
+            headers=EnvironHeaders(environ),
+            query=str(environ.get("QUERY_STRING", "")),
+            server_name=str(environ.get("SERVER_NAME", "")),
+            server_port=str(environ.get("SERVER_PORT", "")),
+            remote_addr=environ.get("REMOTE_ADDR"),
+        )
+
+
+class EnvironHeaders(Mapping[str, str]):
+    """The headers of a WSGI ``environ`` as a read-only mapping by lower-case name."""
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        self.environ = environ
+
+    @staticmethod
+    def _key(name: str) -> str:
+        key = name.upper().replace("-", "_")
+        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+    def __getitem__(self, name: str) -> str:
+        value = self.environ[self._key(name)]
+        return value if isinstance(value, str) else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self.environ:
+            if key.startswith("HTTP_"):
+                yield key[5:].lower().replace("_", "-")
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.lower().replace("_", "-")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

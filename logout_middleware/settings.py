@@ -1,0 +1,151 @@
+"""The settings of the logout, validated once and assembled into a decision core.
+
+:func:`build_core` takes every keyword of :class:`~logout_middleware.LogoutMiddleware`
+(the WSGI middleware and the ASGI twin share it, so an option means the same and is
+validated the same under both), hands each collaborator the settings that concern
+it -- each validates its own through :mod:`logout_middleware._validation` -- and
+returns the :class:`~logout_middleware.core.LogoutCore` they make up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._validation import callables, flag, strings
+from .backends.base import RevocationStore, SessionBackend
+from .cookies import CookieLike, CookieSpec, to_cookie_spec
+from .core import LogoutCore
+from .events import LogoutEvent, Reporter
+from .expiry import CookieExpiry, cookie_defaults
+from .guards import CsrfGuard, OriginGuard
+from .redirects import RedirectPolicy
+from .responses import Answers
+from .revocation import Revocation
+
+__all__ = ["build_core", "csrf_guard_for"]
+
+_METHOD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
+
+
+def build_core(
+    backend: SessionBackend | None,
+    *,
+    path: str | Iterable[str],
+    methods: str | Iterable[str],
+    cookie_name: str,
+    cookie_path: str,
+    cookie_domain: str | None,
+    cookie_secure: bool | None,
+    cookie_httponly: bool,
+    cookie_samesite: str | None,
+    cookie_partitioned: bool,
+    session_id_from_cookie: Callable[[str], str | None] | None,
+    also_expire: Iterable[CookieLike] | CookieLike,
+    sweep_domains: Iterable[str] | str,
+    cross_site_protection: bool,
+    trusted_origins: Iterable[str] | str,
+    csrf_cookie_name: str | None,
+    csrf_header_name: str | None,
+    csrf_cookie_path: str,
+    clear_site_data: Iterable[str] | None,
+    redirect_to: str | None,
+    next_param: str,
+    allowed_redirect_hosts: Iterable[str] | str,
+    max_form_size: int,
+    on_logout: Iterable[Callable[[LogoutEvent], Any]],
+    revocation: RevocationStore | None,
+    revocation_max_age: float,
+    expose_errors: bool,
+) -> LogoutCore:
+    """Validate the middleware's settings and assemble its core.
+
+    Raises :class:`ValueError` that names the setting and says what to write.
+    """
+    _check_backend(backend, revocation)
+    methods_ = _methods(methods)
+    if session_id_from_cookie is not None and not callable(session_id_from_cookie):
+        raise ValueError("session_id_from_cookie must be a callable or None")
+    cookie = CookieSpec(
+        cookie_name,
+        path=cookie_path,
+        domain=cookie_domain,
+        secure=cookie_secure,
+        httponly=cookie_httponly,
+        samesite=cookie_samesite,
+        partitioned=cookie_partitioned,
+    )
+    csrf_guard, csrf_cookie = csrf_guard_for(
+        cookie, csrf_cookie_name, csrf_header_name, csrf_cookie_path
+    )
+    if isinstance(also_expire, (str, CookieSpec, Mapping)):
+        also_expire = (also_expire,)
+    redirects = RedirectPolicy(
+        redirect_to,
+        next_param=next_param,
+        allowed_redirect_hosts=allowed_redirect_hosts,
+        max_form_size=max_form_size,
+    )
+    guard = OriginGuard(trusted_origins)
+    return LogoutCore(
+        paths=_paths(path),
+        methods=methods_,
+        cookie=cookie,
+        expiry=CookieExpiry(cookie, (*also_expire, *csrf_cookie), sweep_domains, clear_site_data),
+        answers=Answers(methods_),
+        origin_guard=guard if flag(cross_site_protection, "cross_site_protection") else None,
+        csrf_guard=csrf_guard,
+        redirects=redirects if redirect_to is not None else None,
+        revocation=None
+        if revocation is None
+        else Revocation(revocation, cookie, max_age=revocation_max_age),
+        session_id_from_cookie=session_id_from_cookie,
+        deletes_sessions=backend is not None,
+        expose_errors=flag(expose_errors, "expose_errors"),
+        reporter=Reporter(callables(on_logout, "on_logout")),
+    )
+
+
+def _check_backend(backend: Any, revocation: Any) -> None:
+    if backend is None and revocation is None:
+        raise ValueError(
+            "backend is required: pass a SessionBackend such as SQLiteBackend(...); "
+            "None is allowed only with revocation=... for cookie-only sessions"
+        )
+    if backend is not None and not isinstance(backend, SessionBackend):
+        raise ValueError(
+            "backend must have a delete(session_id) method (the SessionBackend "
+            f"protocol); got {type(backend).__name__}"
+        )
+
+
+def _paths(path: str | Iterable[str]) -> tuple[str, ...]:
+    paths = strings(path, "path")
+    for p in paths:
+        if not p.startswith("/"):
+            raise ValueError(f"logout path must start with '/'; got {p!r}")
+    return paths
+
+
+def _methods(methods: str | Iterable[str]) -> tuple[str, ...]:
+    result = tuple(dict.fromkeys(m.upper() for m in strings(methods, "methods")))
+    if not all(m and set(m) <= _METHOD_CHARS for m in result):
+        raise ValueError(f"methods must be HTTP method names such as 'POST'; got {methods!r}")
+    return result
+
+
+def csrf_guard_for(
+    cookie: CookieSpec, cookie_name: str | None, header_name: str | None, cookie_path: str
+) -> tuple[CsrfGuard | None, tuple[CookieSpec, ...]]:
+    """The double-submit guard and the token cookie to expire, from the settings."""
+    if (cookie_name is None) != (header_name is None):
+        raise ValueError(
+            "set both csrf_cookie_name and csrf_header_name (e.g. 'XSRF-TOKEN' and "
+            "'X-XSRF-TOKEN'), or neither"
+        )
+    if cookie_name is None or header_name is None:
+        return None, ()
+    token_cookie = to_cookie_spec(
+        {"name": cookie_name, "path": cookie_path, "httponly": False}, cookie_defaults(cookie)
+    )
+    return CsrfGuard(token_cookie.name, header_name), (token_cookie,)
