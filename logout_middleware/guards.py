@@ -45,7 +45,7 @@ __all__ = ["CsrfGuard", "OriginGuard", "normalize_origin", "request_origin"]
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # scheme://host[:port], ASCII only; a host is a name or a bracketed IPv6 literal.
 _ORIGIN = re.compile(
-    r"\A(https?)://(\[[0-9a-f:.]+\]|[a-z0-9._~%!$&'()*+,=-]+)(?::([0-9]{1,5}))?\Z",
+    r"\A(https?)://(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::([0-9]{1,5}))?\Z",
     re.ASCII | re.IGNORECASE,
 )
 # A subdomain wildcard in trusted_origins: scheme://*.parent[:port].

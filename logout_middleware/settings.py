@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._validation import callables, flag, strings
+from ._validation import callables, flag, positive_seconds, strings
 from .backends.base import RevocationStore, SessionBackend
 from .cookies import CookieLike, CookieSpec, to_cookie_spec
 from .core import LogoutCore
@@ -63,6 +63,7 @@ def build_core(
     Raises :class:`ValueError` that names the setting and says what to write.
     """
     _check_backend(backend, revocation)
+    max_age = positive_seconds(revocation_max_age, "revocation_max_age")
     methods_ = _methods(methods)
     if session_id_from_cookie is not None and not callable(session_id_from_cookie):
         raise ValueError("session_id_from_cookie must be a callable or None")
@@ -98,7 +99,7 @@ def build_core(
         redirects=redirects if redirect_to is not None else None,
         revocation=None
         if revocation is None
-        else Revocation(revocation, cookie, max_age=revocation_max_age),
+        else Revocation(revocation, cookie, max_age=max_age),
         session_id_from_cookie=session_id_from_cookie,
         deletes_sessions=backend is not None,
         expose_errors=flag(expose_errors, "expose_errors"),

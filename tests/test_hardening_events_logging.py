@@ -110,3 +110,64 @@ def test_no_log_line_ever_holds_a_raw_session_id_or_cookie_value(
     for secret in (SID, SID[:20], XSRF):
         assert secret not in text
     assert fingerprint(SID) in text
+
+
+class TruncatingBackend:
+    """Raises the way SQLAlchemy reports a statement: long parameters shortened to
+    their first and last characters, the rest elided."""
+
+    def __init__(self, shown: int) -> None:
+        self.shown = shown
+
+    def delete(self, session_id: str) -> None:
+        head, tail = session_id[: self.shown], session_id[-self.shown :]
+        elided = len(session_id) - 2 * self.shown
+        raise RuntimeError(
+            f"(psycopg.OperationalError) server closed the connection\n"
+            f"[SQL: DELETE FROM sessions WHERE sessions.session_id = %(id)s]\n"
+            f"[parameters: {{'id': '{head}... ({elided} characters truncated) ...{tail}'}}]"
+        )
+
+
+def fragments(secret: str, size: int = 6) -> set[str]:
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
+
+
+@pytest.mark.parametrize("shown", [6, 7, 20, 150])
+@pytest.mark.parametrize("expose_errors", [False, True])
+def test_no_fragment_of_a_long_session_id_reaches_the_log_or_the_body(
+    caplog: pytest.LogCaptureFixture, shown: int, expose_errors: bool
+) -> None:
+    long_id = "".join(f"{i:03d}Zq" for i in range(100))  # 500 characters, no repeats of 6
+    app, _ = client(TruncatingBackend(shown), expose_errors=expose_errors)
+    with caplog.at_level(logging.DEBUG):
+        response = app.post(LOGOUT, headers={"Cookie": f"session={long_id}"}, status=500)
+    text = "\n".join(caplog.handler.format(r) for r in caplog.records)
+    assert "characters truncated" in text  # the error was logged...
+    body = response.body.decode()
+    for piece in fragments(long_id):  # ...with no run of 6 characters of the id
+        assert piece not in text, piece
+        assert piece not in body, piece
+    assert fingerprint(long_id) in text
+    if expose_errors:
+        assert "characters truncated" in body and fingerprint(long_id) in body
+
+
+def test_an_exception_whose_text_cannot_be_made_still_answers_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise ValueError("no text")
+
+    class Backend:
+        def delete(self, session_id: str) -> None:
+            raise Unprintable
+
+    for expose in (False, True):
+        app, _ = client(Backend(), expose_errors=expose)
+        with caplog.at_level(logging.ERROR):
+            response = app.post(LOGOUT, headers={"Cookie": f"session={SID}"}, status=500)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "session=;" in response.headers["Set-Cookie"] or response.headers["Set-Cookie"].startswith("session=")
+        assert response.json["message"].startswith("Internal server error.")
