@@ -31,6 +31,7 @@ Any object with ``revoke(token, ttl)`` and ``is_revoked(token)`` will do.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
@@ -135,8 +136,7 @@ class Revocation:
         header cannot hold it (the cheap test: the name is not in it)."""
         if self.cookie.name not in header:
             return None
-        reading = read_cookie(header, self.cookie.name)
-        return reading if reading.pairs else None
+        return _read(header, self.cookie.name)
 
     def revoked(self, reading: CookieReading) -> tuple[set[str], bool]:
         """Which values of the reading are revoked, and whether to expire the cookie.
@@ -157,7 +157,7 @@ class Revocation:
         failed = False
         for value in values:
             try:
-                if any(self.store.is_revoked(t) for t in session_tokens(value)):
+                if any(self.store.is_revoked(t) for t in _tokens(value)):
                     revoked.add(value)
             except Exception:
                 if self.on_error == "raise":
@@ -173,6 +173,17 @@ class Revocation:
     def expiry(self, https: bool) -> Header:
         """The ``Set-Cookie`` header that expires the session cookie."""
         return ("Set-Cookie", self.cookie.headers[1 if https else 0])
+
+
+# A browser sends the same header with every request: its reading and its tokens are
+# computed once (bounded caches; the readings hold no secret beyond the header).
+@functools.lru_cache(maxsize=1024)
+def _read(header: str, name: str) -> CookieReading | None:
+    reading = read_cookie(header, name)
+    return reading if reading.pairs else None
+
+
+_tokens = functools.lru_cache(maxsize=4096)(session_tokens)
 
 
 class RevocationFilter:
