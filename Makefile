@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check logout_middleware tests examples
+	$(BIN)/ruff check logout_middleware tests examples benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict logout_middleware
+	$(BIN)/mypy --strict logout_middleware benchmarks
 
 pytest: $(STAMP)
 	$(BIN)/python -X dev -m pytest
@@ -43,7 +43,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --quick
 
 soak: $(STAMP)
-	LOGOUT_MIDDLEWARE_SOAK=1 $(BIN)/python -X dev -m pytest -m soak tests
+	LOGOUT_MIDDLEWARE_SOAK=1 $(BIN)/python -X dev -m pytest -m soak --timeout=0 tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts

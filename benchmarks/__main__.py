@@ -17,6 +17,7 @@ import traceback
 
 from . import growth, http, logout, memory, passthrough
 from .config import Config, log
+from .harness import Unavailable
 from .report import Report, machine
 
 SECTIONS = {
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             SECTIONS[name](config, report)
         except Exception as exc:
-            if config.strict_tools and isinstance(exc, FileNotFoundError):
+            if config.strict_tools and isinstance(exc, (FileNotFoundError, Unavailable)):
                 raise
             failed.append(name)
             report.notes.append(f"section {name} failed: {type(exc).__name__}: {exc}")

@@ -8,6 +8,7 @@ stored ones and puts them back afterwards (untimed), so the size stays put.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
@@ -78,7 +79,7 @@ def run(config: Config, report: Report) -> None:
                     f"SQLite, {_sizes_label(size)} sessions",
                     LogoutMiddleware(bare_app, backend),
                     ids,
-                    lambda picked, path=path: fill_sqlite(path, picked),
+                    functools.partial(fill_sqlite, path),
                 )
             )
         _with_redis(config, report, cases, backends)
@@ -105,7 +106,7 @@ def _with_redis(config: Config, report: Report, cases: list[Case], backends: lis
                         f"Redis, {_sizes_label(size)} sessions",
                         LogoutMiddleware(bare_app, backend),
                         ids,
-                        lambda picked, client=backend.client: fill_redis(client, picked),
+                        functools.partial(fill_redis, backend.client),
                     )
                 )
         _measure(config, report, cases)

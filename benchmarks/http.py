@@ -104,7 +104,7 @@ def run(config: Config, report: Report) -> None:
         return
     workdir = tempfile.mkdtemp(prefix="bench-http-")
     try:
-        scripts = {}
+        scripts: dict[str, str] = {}
         for name, _app, template, path in _RUNS:
             scripts[name] = os.path.join(workdir, f"{len(scripts)}.lua")
             with open(scripts[name], "w", encoding="utf-8") as f:

@@ -54,15 +54,16 @@ def flask_logout(logout_path: str, redis_client: Any = None) -> tuple[WSGIApp, C
     Session(app)
     login_manager = LoginManager(app)
 
-    class User(UserMixin):
+    class User(UserMixin):  # type: ignore[misc]  # Flask-Login ships no types
         def __init__(self, user_id: str) -> None:
             self.id = user_id
 
     users = {"1": User("1")}
 
-    @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         return users.get(user_id)
+
+    login_manager.user_loader(load_user)
 
     @app.post(logout_path)
     def logout() -> dict[str, str]:
@@ -155,7 +156,7 @@ def django_logout() -> tuple[WSGIApp, Callable[[], str], str]:
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user_hash
         store.create()
-        key: str = store.session_key  # type: ignore[assignment]
+        key: str = store.session_key
         return key
 
     return WSGIHandler(), make_session, _DJANGO_LOGOUT_PATH
