@@ -16,6 +16,14 @@ and sends them to the middleware in each of its modes. For every one:
   means nothing was deleted;
 * anywhere else the answer is the app's own.
 
+Every header the middleware reads draws from all of latin-1 (U+0000..U+00FF, which
+is what a WSGI header string can hold), and not only as random text: well-formed
+values are built part by part (scheme, host, port of an ``Origin`` or ``Host``;
+``SERVER_NAME``/``SERVER_PORT``; ``Sec-Fetch-Site``; ``Referer``; cookie names and
+values; the CSRF header) with latin-1 characters put into each part, so that e.g.
+``Origin: http://localhost:\xb2`` (a superscript two: ``str.isdigit()`` but not
+``int()``) comes up in every run.
+
 Cookie headers are UTF-8 as a WSGI server hands it over (bytes decoded as latin-1),
 or raw latin-1 bytes that are not UTF-8 at all. In redirect mode a request that names
 no usable host gets the JSON answer instead of a 303 (there is no URL to build).
@@ -173,7 +181,97 @@ MODES = _modes()
 
 # -- strategies -------------------------------------------------------------------------
 
-latin1 = st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=40)
+#: Characters parsers trip on, put into values more often than chance would: the
+#: latin-1 digits, which pass ``str.isdigit()`` and fail ``int()`` (the superscripts
+#: \xb9 \xb2 \xb3) or pass ``str.isnumeric()`` (the fractions), the no-break
+#: space and NEL (Unicode whitespace), the soft hyphen, controls, and every
+#: separator of a URL or a cookie header.
+EDGE_CHARS = (
+    "\xb9\xb2\xb3\xbc\xbd\xbe\xa0\x85\x00\t\n\r\x0b\x0c\x1c\x1f\x7f\xad\xb5\xdf\xff"
+    ' "#%+,-./:;=?@[\\]_'
+)
+
+
+def latin1_text(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Text of any latin-1 characters, U+0000..U+00FF: a WSGI header string is latin-1
+    (PEP 3333), so any of these can reach the middleware in any header. (Drawn as
+    bytes: one choice per string instead of one per character, which keeps the
+    wider alphabet as fast as the old one.)"""
+    return st.binary(min_size=min_size, max_size=max_size).map(lambda b: b.decode("latin-1"))
+
+
+latin1 = latin1_text()
+#: Up to 3 edits of 3 bytes each: (what to do, and whether an edge character; where,
+#: as a share of the length; which character).
+_EDITS = st.binary(min_size=3, max_size=9)
+
+
+def damage(base: str, edits: bytes) -> str:
+    """``base`` with latin-1 characters inserted, replaced or removed at the positions
+    ``edits`` say (so that every position of a well-formed value gets every
+    character), half of them from :data:`EDGE_CHARS`."""
+    chars = list(base)
+    for i in range(0, len(edits) - 2, 3):
+        op, where, code = edits[i : i + 3]
+        char = EDGE_CHARS[code % len(EDGE_CHARS)] if op & 0x80 else chr(code)
+        pos = where * (len(chars) + 1) // 256
+        if op % 3 == 0 or pos == len(chars):
+            chars.insert(pos, char)
+        elif op % 3 == 1:
+            chars[pos] = char
+        else:
+            del chars[pos]
+    return "".join(chars)
+
+
+def noisy(*bases: str) -> st.SearchStrategy[str]:
+    """One of ``bases``, damaged by :func:`damage`."""
+    return st.tuples(st.sampled_from(bases), _EDITS).map(lambda pair: damage(*pair))
+
+
+#: Ports as a Host, an Origin or SERVER_PORT may carry them: valid, out of range,
+#: latin-1 digits (``"\xb2"``), latin-1 noise in a valid port, any latin-1 text, and
+#: digit runs past ``int()``'s 4300-digit limit.
+ports = st.one_of(
+    st.sampled_from(["80", "443", "8080", "", "0", "65535", "65536", "0080", "99999", "-1"]),
+    st.text(st.sampled_from("0123456789\xb9\xb2\xb3\xbc\xbd\xbe"), min_size=1, max_size=6),
+    noisy("80", "443", "8080"),
+    latin1_text(max_size=6),
+    st.integers(4290, 4400).map(lambda n: "8" * n),
+)
+host_names = st.one_of(
+    st.sampled_from(["localhost", "LOCALHOST", "example.com", "accounts.example.com",
+                     "trusted.example", "evil.example", "127.0.0.1", "[::1]", ""]),
+    noisy("localhost", "example.com", "trusted.example", "[::1]"),
+    latin1_text(max_size=20),
+)
+schemes = st.one_of(
+    st.sampled_from(["http", "https", "http", "https", "HTTP", "file", ""]),
+    noisy("http", "https"),
+    latin1_text(max_size=6),
+)
+
+
+@st.composite
+def host_and_port(draw: st.DrawFn) -> str:
+    """``name`` or ``name:port``, each part from its latin-1 strategy."""
+    name = draw(host_names)
+    return name if draw(st.booleans()) else f"{name}:{draw(ports)}"
+
+
+_SCHEME_SEPARATORS = st.sampled_from(["://"] * 8 + [":/", ":", "//", ""]) | noisy("://")
+_ORIGIN_TAILS = st.sampled_from(["", "", "", "", "/", "/path", "?q", "#f"]) | latin1
+
+
+@st.composite
+def structured_origins(draw: st.DrawFn) -> str:
+    """``scheme://host[:port]``, latin-1 in each position (``http://localhost:\xb2``)."""
+    scheme = draw(schemes)
+    sep = draw(_SCHEME_SEPARATORS)
+    tail = draw(_ORIGIN_TAILS)
+    return f"{scheme}{sep}{draw(host_and_port())}{tail}"
+
+
 #: UTF-8 text as a WSGI server hands it over: its bytes decoded as latin-1.
 wsgi_utf8 = st.text(st.characters(exclude_categories=("Cs",)), max_size=40).map(
     lambda s: s.encode("utf-8").decode("latin-1")
@@ -185,7 +283,7 @@ SESSION_IDS = ["s1", "s2", "abc-DEF_123", "s p a c e", "é\xff", "quote\"d", "a,
 methods = st.one_of(
     st.sampled_from(["POST", "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH", "TRACE",
                      "post", "PROPFIND", "", "P\xd6ST"]),
-    st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=8),
+    latin1_text(max_size=8),
 )
 
 
@@ -214,18 +312,27 @@ paths = st.one_of(
     latin1.map(lambda s: "/" + quote(s, safe="/", encoding="latin-1")),
 )
 
-cookie_names = st.sampled_from(
-    ["session", "__Host-session", "XSRF-TOKEN", "remember", "Session", "session ", " session",
-     "sess", "$session"]
+cookie_names = st.one_of(
+    st.sampled_from(
+        ["session", "__Host-session", "XSRF-TOKEN", "remember", "Session", "session ",
+         " session", "sess", "$session"]
+    ),
+    noisy("session", "__Host-session", "XSRF-TOKEN"),
+    latin1_text(min_size=1, max_size=12),
 )
 cookie_values = st.one_of(
     st.sampled_from(SESSION_IDS).map(lambda s: s.encode("utf-8").decode("latin-1")),
+    noisy(*(s.encode("utf-8").decode("latin-1") for s in SESSION_IDS)),
     st.sampled_from([f"{i}.ok" for i in SESSION_IDS[:3]] + ["s1.bad", "x.boom", ".ok"]),
     st.sampled_from(['"s1"', '"s\\"1"', '"', "", "s1;", "s1,s2", "=s1", "s1\\"]),
     wsgi_utf8,
     latin1,
     st.integers(1000, 20_000).map(lambda n: "A" * n),
 )
+
+
+_COOKIE_PAIRS = st.lists(st.tuples(cookie_names, cookie_values), max_size=10)
+_COOKIE_SEPARATORS = st.sampled_from(["; ", ";", " ; ", ",", ";;"])
 
 
 @st.composite
@@ -238,8 +345,8 @@ def cookie_headers(draw: st.DrawFn) -> str | None:
     if kind == 2:  # huge: many cookies
         n = draw(st.integers(50, 400))
         return "; ".join(f"c{i}=v{i}" for i in range(n)) + "; session=s1"
-    pairs = draw(st.lists(st.tuples(cookie_names, cookie_values), max_size=10))
-    sep = draw(st.sampled_from(["; ", ";", " ; ", ",", ";;"]))
+    pairs = draw(_COOKIE_PAIRS)
+    sep = draw(_COOKIE_SEPARATORS)
     return sep.join(f"{k}={v}" for k, v in pairs)
 
 
@@ -249,13 +356,23 @@ origins = st.one_of(
                      "http://evil.example", "https://trusted.example", "http://LOCALHOST:80",
                      "http://localhost:8080", "http://[::1]", "", " ", "http://", "http://a b",
                      "http://localhost:99999", "http://localhost:-1", "file://x",
-                     "http://example.com:8080"]),
+                     "http://example.com:8080", "http://localhost:\xb2", "https://trusted.example:\xb9"]),
+    structured_origins(),
+    structured_origins(),
+    noisy("http://localhost", "http://localhost:80", "https://trusted.example", "null"),
     latin1,
 )
 fetch_sites = st.one_of(
     st.none(),
     st.sampled_from(["same-origin", "same-site", "cross-site", "none", "CROSS-SITE", " same-site",
                      ""]),
+    noisy("same-origin", "same-site", "cross-site", "none"),
+    latin1,
+)
+referers = st.one_of(
+    st.none(),
+    st.sampled_from(["http://localhost/", "http://evil.example/page", "about:blank", ""]),
+    structured_origins().map(lambda origin: origin + "/page"),
     latin1,
 )
 content_types = st.one_of(
@@ -269,7 +386,9 @@ content_types = st.one_of(
 hosts = st.one_of(
     st.none(),
     st.sampled_from(["localhost", "localhost:80", "example.com:8080", "[::1]:80", "",
-                     "accounts.example.com", "evil.example@localhost", "a b"]),
+                     "accounts.example.com", "evil.example@localhost", "a b", "localhost:\xb2"]),
+    host_and_port(),
+    host_and_port(),
     latin1,
 )
 next_values = st.one_of(
@@ -282,6 +401,9 @@ next_values = st.one_of(
 )
 
 
+_QUERY_TAILS = st.sampled_from(["", "&next=/other", "&a=1&b"])
+
+
 @st.composite
 def queries(draw: st.DrawFn) -> str:
     kind = draw(st.integers(0, 3))
@@ -291,7 +413,7 @@ def queries(draw: st.DrawFn) -> str:
         return draw(latin1)
     value = draw(next_values)
     encoded = quote(value, safe="", encoding="latin-1") if kind == 2 else value
-    return f"next={encoded}" + draw(st.sampled_from(["", "&next=/other", "&a=1&b"]))
+    return f"next={encoded}" + draw(_QUERY_TAILS)
 
 
 @st.composite
@@ -317,12 +439,22 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str | None, bool]:
             st.just(str(len(data))),
             st.none(),
             st.sampled_from(["", "-1", "abc", " 12", "99999999999999999999", "1e3", "0x10", "+5",
-                             "0", "5 ", "\u0661", "1_0"]),
+                             "0", "5 ", "\u0661", "1_0", "\xb2", "1\xb3"]),
             st.integers(0, 100_000).map(str),
+            ports,
         )
     )
     broken = draw(st.integers(0, 7)) == 0
     return data, length, broken
+
+
+_SCRIPT_NAMES = st.sampled_from(["", "", "/app", "/app/x"])
+_URL_SCHEMES = st.sampled_from(["http", "https"])
+_SERVER_NAMES = st.sampled_from(["localhost"] * 3) | host_names
+_SERVER_PORTS = st.sampled_from(["80", "443", "8080", ""]) | ports
+_USER_AGENTS = st.none() | latin1
+_REMOTE_ADDRS = st.none() | st.sampled_from(["127.0.0.1", "::1", "x"])
+_CSRF_TOKENS = st.just("t0k") | latin1_text(min_size=1, max_size=8)
 
 
 @st.composite
@@ -334,29 +466,37 @@ def requests(draw: st.DrawFn, mode: Mode) -> tuple[dict[str, Any], Any]:
     env: dict[str, Any] = {
         "REQUEST_METHOD": "POST" if draw(st.integers(0, 9)) < 6 else draw(methods),
         "PATH_INFO": draw(st.sampled_from(logout_paths)) if on_path else draw(paths),
-        "SCRIPT_NAME": draw(st.sampled_from(["", "", "/app", "/app/x"])),
+        "SCRIPT_NAME": draw(_SCRIPT_NAMES),
         "QUERY_STRING": draw(queries()),
-        "wsgi.url_scheme": draw(st.sampled_from(["http", "https"])),
-        "SERVER_PORT": draw(st.sampled_from(["80", "443", "8080", ""])),
+        "wsgi.url_scheme": draw(_URL_SCHEMES),
+        "SERVER_NAME": draw(_SERVER_NAMES),
+        "SERVER_PORT": draw(_SERVER_PORTS),
     }
     optional = {
         "HTTP_COOKIE": draw(cookie_headers()),
         "HTTP_ORIGIN": draw(origins),
         "HTTP_SEC_FETCH_SITE": draw(fetch_sites),
+        "HTTP_REFERER": draw(referers),
         "CONTENT_TYPE": draw(content_types),
         "HTTP_HOST": draw(hosts),
-        "HTTP_USER_AGENT": draw(st.none() | latin1),
-        "REMOTE_ADDR": draw(st.none() | st.sampled_from(["127.0.0.1", "::1", "x"])),
+        "HTTP_USER_AGENT": draw(_USER_AGENTS),
+        "REMOTE_ADDR": draw(_REMOTE_ADDRS),
     }
     if mode.csrf:
         cookie = optional["HTTP_COOKIE"] or ""
         token = _parse(cookie).get("XSRF-TOKEN")
-        optional["HTTP_X_XSRF_TOKEN"] = draw(
-            st.sampled_from([token, None, "", "wrong"]) | latin1
+        pick = draw(st.integers(0, 4))
+        optional["HTTP_X_XSRF_TOKEN"] = (
+            draw(latin1) if pick == 4 else (token, None, "", "wrong")[pick]
         )
+        if draw(st.integers(0, 3)) == 0:  # the right token, damaged
+            optional["HTTP_X_XSRF_TOKEN"] = damage(token or "t0k", draw(_EDITS))
         if draw(st.booleans()):  # often carry a matching token, so logouts get through
-            optional["HTTP_COOKIE"] = cookie + "; XSRF-TOKEN=t0k"
-            optional["HTTP_X_XSRF_TOKEN"] = "t0k"
+            # A plain token, or one with latin-1 characters in it (the same text in
+            # the cookie and the header).
+            pair = draw(_CSRF_TOKENS)
+            optional["HTTP_COOKIE"] = f"{cookie}; XSRF-TOKEN={pair}"
+            optional["HTTP_X_XSRF_TOKEN"] = pair
     data, length, broken = draw(bodies())
     env.update({k: v for k, v in optional.items() if v is not None})
     if length is not None:
