@@ -5,8 +5,9 @@ docstrings are reStructuredText with ``:param:`` fields, which autodoc renders a
 are; ``literalinclude`` can show the marked part of each tested example in
 ``examples/`` (so a page cannot drift from the code the example tests run); and
 ``-W`` turns every broken reference, include or docstring into a build failure.
-MyST (``myst_parser``) is used for one thing only: rendering ``CHANGELOG.md`` on
-the changelog page.
+MyST (``myst_parser``) renders ``CHANGELOG.md`` on the changelog page, and the three
+pages that are mostly wide tables (performance, reliability, comparison), which are
+kept in Markdown so that their tables stay readable in the source.
 
 ``make docs`` builds the site with warnings as errors; ``make test`` builds it too.
 Every code block of every page is run by ``tests/test_docs.py``: see
@@ -14,12 +15,6 @@ Every code block of every page is run by ``tests/test_docs.py``: see
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 project = "logout-middleware"
 author = "logout-middleware developers"
@@ -30,7 +25,7 @@ extensions = [
     "myst_parser",
 ]
 
-source_suffix = {".rst": "restructuredtext"}
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build"]
 suppress_warnings: list[str] = []
