@@ -8,6 +8,12 @@ the form, checks the browser's cookie store, logs out the way Studio's UI does
 from the store and the page says anonymous. A page on another origin that
 auto-submits a form to the logout path must be refused, and the session must survive.
 
+A logout form on a page served with ``Referrer-Policy: no-referrer`` (issue 10, item
+3): Chromium sends ``Origin: null`` with ``Sec-Fetch-Site: same-origin`` from the
+app's own page, which must log out, and ``Origin: null`` with ``Sec-Fetch-Site:
+cross-site`` from another site's, which must be refused. The test app records the
+headers Chromium really sent and the tests assert them, so they document the browser.
+
 Host names that resolve to 127.0.0.1 come from Chromium's ``--host-resolver-rules``:
 ``app.demo.test``, ``www.demo.test`` (a sibling, for the parent-domain cookie) and
 ``evil.test`` (the attacker's site). Screenshots of every step are saved under
@@ -289,6 +295,216 @@ def test_cross_origin_form_post_to_logout_is_refused_and_session_survives(
         assert demo.record(session["value"]) == {"username": "victim"}
         page.goto(demo.base + "/")
         expect(page.locator("#user")).to_have_text("victim")
+        shot("still-logged-in")
+    finally:
+        context.close()
+
+
+# -- a logout form on a page sent with Referrer-Policy: no-referrer ---------------------
+#
+# Issue 10, item 3. A page served with ``Referrer-Policy: no-referrer`` makes Chromium
+# send ``Origin: null`` with its form POSTs (Fetch: "serializing a request origin"),
+# even to its own origin; ``Sec-Fetch-Site`` still says where the request came from.
+# The site below records what Chromium really sent to the logout path, so the tests
+# document the browser's behaviour besides the middleware's answer. The app is on
+# http://127.0.0.1:PORT (a potentially trustworthy origin, so Chromium sends the
+# Sec-Fetch-* headers to it); the other site's page is on http://localhost:PORT2 or
+# http://evil.test:PORT2 (another site: another host, not only another port).
+
+NO_REFERRER_FORM = """<!doctype html>
+<html><head><title>Sign out</title></head>
+<body>
+<h1>Sign out</h1>
+<form id="logout-form" method="post" action="{target}">
+  <input type="hidden" name="next" value="/">
+  <button id="sign-out" type="submit">Sign out</button>
+</form>
+</body></html>
+"""
+
+#: The request headers recorded for each request to the logout path.
+SENT_HEADERS = ("Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Referer")
+
+
+@dataclass
+class Site:
+    """One in-process HTTP server (werkzeug) running ``LogoutMiddleware`` with its
+    defaults, in front of a tiny app: ``/login`` sets a session cookie, ``/form``
+    is the no-referrer logout page (``?target=URL`` to post elsewhere), ``/me``
+    names the user. What reached the logout path is kept in :attr:`sent`."""
+
+    port: int
+    store: Any
+    sent: list[dict[str, str | None]]
+
+    def url(self, host: str, path: str) -> str:
+        return f"http://{host}:{self.port}{path}"
+
+
+def _site_app(store: Any, sent: list[dict[str, str | None]]) -> Any:
+    from urllib.parse import parse_qs
+
+    from werkzeug.http import dump_cookie, parse_cookie
+
+    from logout_middleware import LogoutMiddleware
+
+    def page(start_response: Any, body: str, extra: list[tuple[str, str]]) -> list[bytes]:
+        data = body.encode()
+        headers = [("Content-Type", "text/html; charset=utf-8"),
+                   ("Content-Length", str(len(data))), *extra]
+        start_response("200 OK", headers)
+        return [data]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/login":
+            sid = store.create({"user": "ada"})
+            cookie = dump_cookie("session", sid, httponly=True, samesite="Lax", path="/")
+            return page(start_response, "<p id=user>ada</p>", [("Set-Cookie", cookie)])
+        if path == "/form":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            target = query.get("target", [DEFAULT_LOGOUT_PATH])[0]
+            return page(
+                start_response,
+                NO_REFERRER_FORM.format(target=target),
+                [("Referrer-Policy", "no-referrer")],
+            )
+        sid = parse_cookie(environ).get("session")
+        data = store.get(sid) if sid else None
+        return page(start_response, f"<p id=user>{data['user'] if data else 'anonymous'}</p>", [])
+
+    middleware = LogoutMiddleware(app, store)
+
+    def recording(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == DEFAULT_LOGOUT_PATH:
+            seen = {
+                name: environ.get("HTTP_" + name.upper().replace("-", "_"))
+                for name in SENT_HEADERS
+            }
+            seen["Cookie"] = "present" if environ.get("HTTP_COOKIE") else None
+            sent.append(seen)
+        return middleware(environ, start_response)
+
+    return recording
+
+
+@pytest.fixture
+def sites() -> Iterator[Any]:
+    """Start :class:`Site` servers on 127.0.0.1 (stopped at the end)."""
+    from werkzeug.serving import make_server
+
+    from logout_middleware import MemoryBackend
+
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def serve() -> Site:
+        store = MemoryBackend()
+        sent: list[dict[str, str | None]] = []
+        server = make_server("127.0.0.1", free_port(), _site_app(store, sent), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return Site(server.port, store, sent)
+
+    try:
+        yield serve
+    finally:
+        for server, thread in running:
+            server.shutdown()
+            server.server_close()
+            thread.join(10)
+
+
+def _log_in(page: Any, site: Site, shot: Shots) -> dict[str, Any]:
+    from playwright.sync_api import expect
+
+    page.goto(site.url("127.0.0.1", "/login"))
+    expect(page.locator("#user")).to_have_text("ada")
+    shot("logged-in")
+    (session,) = cookies(page.context, "session")
+    assert site.store.get(session["value"]) == {"user": "ada"}
+    return session
+
+
+def test_same_origin_logout_form_on_a_no_referrer_page_logs_out(
+    browser: Any, sites: Any
+) -> None:
+    """Chromium sends ``Origin: null`` with ``Sec-Fetch-Site: same-origin``; Fetch
+    Metadata decides first, so the logout goes through (issue 10, item 3)."""
+    from playwright.sync_api import expect
+
+    site: Site = sites()
+    context, page = new_page(browser)
+    shot = Shots(page, "no-referrer-same-origin")
+    try:
+        session = _log_in(page, site, shot)
+        page.goto(site.url("127.0.0.1", "/form"))
+        shot("form")
+        with page.expect_response(lambda r: r.url.endswith(DEFAULT_LOGOUT_PATH)) as info:
+            page.click("#sign-out")
+        response = info.value
+        shot("answered")
+
+        # What Chromium really sent: the browser's behaviour, recorded.
+        (sent,) = site.sent
+        assert response.request.method == "POST"
+        assert sent["Origin"] == "null", sent
+        assert sent["Sec-Fetch-Site"] == "same-origin", sent
+        assert sent["Sec-Fetch-Mode"] == "navigate", sent
+        assert sent["Referer"] is None, sent
+        assert sent["Cookie"] == "present", sent
+
+        assert response.status in (200, 303), (
+            f"a same-origin logout form on a no-referrer page was answered "
+            f"{response.status}; Chromium sent {sent}"
+        )
+        assert "session=;" in (response.header_value("set-cookie") or "")
+        assert cookies(context, "session") == [], "the browser kept the session cookie"
+        assert site.store.get(session["value"]) is None, "the session record remains"
+        page.goto(site.url("127.0.0.1", "/me"))
+        expect(page.locator("#user")).to_have_text("anonymous")
+        shot("logged-out")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("other_host", ["localhost", "evil.test"])
+def test_cross_site_logout_form_on_a_no_referrer_page_is_refused(
+    browser: Any, sites: Any, other_host: str
+) -> None:
+    """The same form on another site, also with no-referrer: ``Origin: null`` and
+    ``Sec-Fetch-Site: cross-site``; refused, and the session survives."""
+    from playwright.sync_api import expect
+
+    site: Site = sites()
+    other: Site = sites()
+    context, page = new_page(browser)
+    shot = Shots(page, f"no-referrer-cross-site-{other_host}")
+    try:
+        session = _log_in(page, site, shot)
+        target = site.url("127.0.0.1", DEFAULT_LOGOUT_PATH)
+        page.goto(other.url(other_host, "/form?target=" + target))
+        shot("form")
+        with page.expect_response(lambda r: r.url.endswith(DEFAULT_LOGOUT_PATH)) as info:
+            page.click("#sign-out")
+        response = info.value
+        shot("refused")
+
+        (sent,) = site.sent
+        assert other.sent == []
+        assert response.request.method == "POST"
+        assert sent["Origin"] == "null", sent
+        assert sent["Sec-Fetch-Site"] == "cross-site", sent
+        assert sent["Referer"] is None, sent
+        # SameSite=Lax: a cross-site POST does not carry the session cookie at all.
+        assert sent["Cookie"] is None, sent
+
+        assert response.status == 403, f"answered {response.status}; Chromium sent {sent}"
+        assert response.header_value("set-cookie") is None
+        assert [c["value"] for c in cookies(context, "session")] == [session["value"]]
+        assert site.store.get(session["value"]) == {"user": "ada"}
+        page.goto(site.url("127.0.0.1", "/me"))
+        expect(page.locator("#user")).to_have_text("ada")
         shot("still-logged-in")
     finally:
         context.close()
