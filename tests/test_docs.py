@@ -305,7 +305,7 @@ def test_python_and_pycon_blocks_run(page: str, tmp_path: Path) -> None:
 SERVE_HELPER = r"""
 import os, signal, subprocess, sys, time, urllib.request
 url, command = sys.argv[1], sys.argv[2]
-log = open("_server.log", "w+b")
+log = open(os.path.join(os.path.dirname(__file__), "_server.log"), "w+b")
 server = subprocess.Popen(["bash", "-c", command], stdout=log, stderr=subprocess.STDOUT,
                           start_new_session=True)
 deadline, status = time.monotonic() + 90, None
