@@ -51,7 +51,7 @@ __all__ = ["MAX_SESSIONS", "EndSessions", "LogoutCore", "ReadBody", "Respond"]
 MAX_SESSIONS = 8
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Respond:
     """Send ``response``; log and emit ``report`` when there is one."""
 
@@ -59,14 +59,14 @@ class Respond:
     report: Report | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ReadBody:
     """Read at most ``limit`` bytes of the request body, then decide again."""
 
     limit: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EndSessions:
     """Delete ``session_ids`` in the backend and revoke ``tokens``, then answer."""
 
@@ -122,12 +122,14 @@ class LogoutCore:
         self.deletes_sessions = deletes_sessions
         self.expose_errors = expose_errors
         self.reporter = reporter
+        # Studio's OK with the cookie expiry, prebuilt for plain http and https.
+        self._ok = tuple(answers.ok.with_headers(expiry.headers(h)) for h in (False, True))
 
     def cookie_values(self, request: Request) -> list[str]:
         """The distinct non-empty values of the session cookie (at most
         :data:`MAX_SESSIONS`), as the one cookie reader finds them."""
-        header = request.header("cookie")
-        if self.cookie.name not in header:
+        header = request.headers.get("cookie")
+        if not header or self.cookie.name not in header:
             return []
         values = [v for v in read_cookie(header, self.cookie.name).values if v]
         return values[:MAX_SESSIONS]
@@ -147,22 +149,26 @@ class LogoutCore:
                 if limit:
                     return ReadBody(limit)
             location = self.redirects.location(request)
-        end_headers = self.expiry.headers(request.https)
-        texts = tuple(decode_value(v) for v in values)
-        plan = EndSessions((), (), self.answers.ok, end_headers, None, texts)
+        https = request.scheme == "https"
+        end_headers = self.expiry.headers(https)
+        texts = tuple(map(decode_value, values))
         try:
             session_ids = self._session_ids(texts)
         except Exception as exc:
+            plan = EndSessions((), (), self.answers.ok, end_headers, None, texts)
             return self.failed(plan, exc)
         session = fingerprint(session_ids[0]) if session_ids else None
         tokens = self.revocation.tokens(values) if self.revocation is not None else ()
         if session is None and tokens:
             session = fingerprint(texts[0])
-        success = self.answers.ok if location is None else self.answers.redirect(location)
+        if location is None:
+            success = self._ok[https]
+        else:
+            success = self.answers.redirect(location).with_headers(end_headers)
         return EndSessions(
             session_ids if self.deletes_sessions else (),
             tokens,
-            success.with_headers(end_headers),
+            success,
             end_headers,
             session,
             (*texts, *session_ids),

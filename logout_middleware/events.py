@@ -12,7 +12,10 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .request import Request
 
 __all__ = ["LogoutEvent", "Outcome", "Report", "Reporter", "fingerprint", "scrub"]
 
@@ -100,7 +103,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Report:
     """What the core decided about one logout request, for the log and the events."""
 
@@ -131,16 +134,16 @@ class Reporter:
     def __init__(self, callbacks: tuple[Callable[[LogoutEvent], Any], ...]) -> None:
         self.callbacks = callbacks
 
-    def report(self, report: Report, remote_addr: str | None, origin: str, user_agent: str) -> None:
-        """Log ``report`` and emit its event (``origin`` and ``user_agent`` as sent)."""
-        remote = remote_addr or "-"
+    def report(self, report: Report, request: Request) -> None:
+        """Log ``report`` about ``request`` and emit its event."""
+        remote = request.remote_addr or "-"
         if report.outcome == "forbidden":
             logger.warning(
                 "logout refused (%s): cookie=%s remote=%s origin=%s",
                 report.reason,
                 report.session or "-",
                 remote,
-                log_safe(origin or "-"),
+                log_safe(request.header("origin") or "-"),
             )
         elif report.outcome == "error":
             logger.error(
@@ -158,8 +161,8 @@ class Reporter:
             return
         event = LogoutEvent(
             session=report.session,
-            remote_addr=remote_addr,
-            user_agent=user_agent or None,
+            remote_addr=request.remote_addr,
+            user_agent=request.headers.get("user-agent"),
             time=time.time(),
             outcome=report.outcome,
             status=report.status,

@@ -142,7 +142,9 @@ class OriginGuard:
         origin = normalize_origin(raw_origin) if raw_origin is not None else None
         if origin is not None and self.is_trusted(origin):
             return None
-        fetch_site = request.header("sec-fetch-site").strip(" \t").lower()
+        fetch_site = request.headers.get("sec-fetch-site")
+        if fetch_site:
+            fetch_site = fetch_site.strip(" \t").lower()
         if fetch_site:
             if fetch_site in ("same-origin", "none"):
                 return None

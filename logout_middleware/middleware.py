@@ -190,12 +190,7 @@ class LogoutMiddleware:
         response = decision.response
         start_response(response.status_line, list(response.headers))
         if decision.report is not None:
-            self.core.reporter.report(
-                decision.report,
-                request.remote_addr,
-                request.header("origin"),
-                request.header("user-agent"),
-            )
+            self.core.reporter.report(decision.report, request)
         return [response.body]
 
     def _end_sessions(self, plan: EndSessions) -> Respond:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import WSGIEnvironment
@@ -19,9 +19,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["EnvironHeaders", "Request"]
 
 _EMPTY: Mapping[str, str] = {}
+# The environ keys of the headers the core reads, computed once.
+_KEYS = {
+    name: "HTTP_" + name.upper().replace("-", "_")
+    for name in ("cookie", "origin", "host", "sec-fetch-site", "user-agent", "referer")
+}
+_KEYS.update({"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
     """What the core needs to know of one request.
 
@@ -63,15 +69,16 @@ class Request:
     @classmethod
     def from_environ(cls, environ: WSGIEnvironment) -> Request:
         """Describe a WSGI request (PEP 3333); never raises for odd values."""
+        get = environ.get
         return cls(
-            method=str(environ.get("REQUEST_METHOD", "")),
-            path=str(environ.get("PATH_INFO", "")),
-            scheme="https" if environ.get("wsgi.url_scheme") == "https" else "http",
-            headers=EnvironHeaders(environ),
-            query=str(environ.get("QUERY_STRING", "")),
-            server_name=str(environ.get("SERVER_NAME", "")),
-            server_port=str(environ.get("SERVER_PORT", "")),
-            remote_addr=environ.get("REMOTE_ADDR"),
+            get("REQUEST_METHOD", ""),
+            get("PATH_INFO", ""),
+            "https" if get("wsgi.url_scheme") == "https" else "http",
+            EnvironHeaders(environ),
+            get("QUERY_STRING", ""),
+            get("SERVER_NAME", ""),
+            get("SERVER_PORT", ""),
+            get("REMOTE_ADDR"),
         )
 
 
@@ -85,12 +92,21 @@ class EnvironHeaders(Mapping[str, str]):
 
     @staticmethod
     def _key(name: str) -> str:
-        key = name.upper().replace("-", "_")
-        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+        key = _KEYS.get(name)
+        if key is None:
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+        return key
 
     def __getitem__(self, name: str) -> str:
         value = self.environ[self._key(name)]
         return value if isinstance(value, str) else str(value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The header ``name`` (lower case), or ``default``; never raises."""
+        value = self.environ.get(_KEYS.get(name) or self._key(name), default)
+        return value if value is default or isinstance(value, str) else str(value)
 
     def __iter__(self) -> Iterator[str]:
         for key in self.environ:

@@ -27,7 +27,7 @@ Header = tuple[str, str]
 class Response:
     """A complete answer: status, headers (``Content-Length`` included) and body."""
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "headers", "status", "status_line")
 
     def __init__(self, status: int, headers: Iterable[Header], body: bytes) -> None:
         #: The HTTP status code.
@@ -36,11 +36,8 @@ class Response:
         self.body = body
         #: The headers, ``Content-Length`` last.
         self.headers: tuple[Header, ...] = (*headers, ("Content-Length", str(len(body))))
-
-    @property
-    def status_line(self) -> str:
-        """``"200 OK"``: the WSGI status string."""
-        return f"{self.status} {_REASONS[self.status]}"
+        #: ``"200 OK"``: the WSGI status string.
+        self.status_line = f"{status} {_REASONS[status]}"
 
     def with_headers(self, extra: Iterable[Header]) -> Response:
         """This answer with ``extra`` headers appended."""
@@ -49,6 +46,7 @@ class Response:
             return self
         response = Response.__new__(Response)
         response.status, response.body = self.status, self.body
+        response.status_line = self.status_line
         response.headers = (*self.headers, *extra)
         return response
 

@@ -40,7 +40,6 @@ import binascii
 import bisect
 import hashlib
 import re
-from dataclasses import dataclass
 
 __all__ = ["CookieReading", "decode_value", "read_cookie", "session_tokens"]
 
@@ -63,7 +62,11 @@ _WEBOB_PAIR = re.compile(
     re.ASCII,
 )
 _UNSLASH = re.compile(r"\\([0-3][0-7]{2}|.)", re.DOTALL)
+# A header that every reading splits alike: pairs of letters, digits and ``_.-+/=:``
+# (no quotes, no backslashes, no other separators), between ';' and spaces.
+_PLAIN_HEADER = re.compile(r"[ ;]*(?:[A-Za-z0-9_.+/:=-]+(?:[ ]*;[ ;]*|\Z))*\Z")
 # What survives into the printable-ASCII identity.
+_IDENTITY = tuple(range(64))
 _NOT_PRINTABLE = re.compile(r'[^\x21-\x7e]|["\\]')
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/_=-]")
 _URLSAFE = str.maketrans("-_", "+/")
@@ -82,7 +85,6 @@ def _unquote(value: str, *, escapes_outside_quotes: bool = False) -> str:
     return value
 
 
-@dataclass(frozen=True)
 class CookieReading:
     """Where one cookie name appears in a ``Cookie`` header, by every reading.
 
@@ -92,11 +94,21 @@ class CookieReading:
         together.
     :ivar pairs: ``(segment, value)`` for each place the name was found by one of
         the readings, values unquoted and stripped, in header order.
+
+    Treat it as immutable: readings are cached and shared.
     """
 
-    segments: tuple[str, ...]
-    groups: tuple[int, ...]
-    pairs: tuple[tuple[int, str], ...]
+    __slots__ = ("groups", "pairs", "segments")
+
+    def __init__(
+        self,
+        segments: tuple[str, ...],
+        groups: tuple[int, ...],
+        pairs: tuple[tuple[int, str], ...],
+    ) -> None:
+        self.segments = segments
+        self.groups = groups
+        self.pairs = pairs
 
     @property
     def values(self) -> list[str]:
@@ -150,6 +162,14 @@ def read_cookie(header: str, name: str) -> CookieReading:
     decoded as latin-1. Never raises.
     """
     segments = header.split(";")
+    if len(segments) <= len(_IDENTITY) and _PLAIN_HEADER.match(header):
+        # Token names and values, '=' and spaces only: every reading agrees.
+        plain = []
+        for index, segment in enumerate(segments):
+            key, sep, value = segment.partition("=")
+            if sep and key.strip(" ") == name:
+                plain.append((index, value.strip(" ")))
+        return CookieReading(tuple(segments), _IDENTITY[: len(segments)], tuple(plain))
     runs = _Runs(segments)
     found: list[tuple[int, str]] = []  # (first segment, value)
     for index, segment in enumerate(segments):  # Django, Starlette: split at every ';'
@@ -180,6 +200,8 @@ def read_cookie(header: str, name: str) -> CookieReading:
 def decode_value(value: str) -> str:
     """A cookie value from :func:`read_cookie` as the application's text: the bytes
     decoded as UTF-8, undecodable bytes replaced (what werkzeug hands to Flask)."""
+    if value.isascii():
+        return value
     return value.encode("latin-1", "replace").decode("utf-8", "replace")
 
 

@@ -97,9 +97,7 @@ def build_core(
         origin_guard=guard if flag(cross_site_protection, "cross_site_protection") else None,
         csrf_guard=csrf_guard,
         redirects=redirects if redirect_to is not None else None,
-        revocation=None
-        if revocation is None
-        else Revocation(revocation, cookie, max_age=max_age),
+        revocation=None if revocation is None else Revocation(revocation, cookie, max_age=max_age),
         session_id_from_cookie=session_id_from_cookie,
         deletes_sessions=backend is not None,
         expose_errors=flag(expose_errors, "expose_errors"),
