@@ -43,10 +43,20 @@ import re
 
 __all__ = ["CookieReading", "decode_value", "read_cookie", "session_tokens"]
 
-# What any of the readers strips around a name or a value: ASCII whitespace, what
-# str.strip() strips in latin-1 (\x1c-\x1f, \x85, \xa0), and every non-ASCII byte
-# (the UTF-8 encodings of U+00A0, U+2000-U+200A, U+3000... are made of such bytes).
-_JUNK = "".join(chr(c) for c in (*range(0x09, 0x0E), *range(0x1C, 0x21), *range(0x80, 0x100)))
+# What one of the splitting readers strips around a name or a value, as bytes: what
+# str.strip() strips in latin-1 (Starlette decodes the header as latin-1), and the
+# UTF-8 encodings of Unicode whitespace (Django decodes it as UTF-8).
+_SPACE = (
+    r"(?:[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0]|\xc2[\x85\xa0]|\xe1\x9a\x80"
+    r"|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80)"
+)
+_STRIP = re.compile(rf"\A{_SPACE}+|{_SPACE}+\Z")
+
+
+def _strip(text: str) -> str:
+    return _STRIP.sub("", text) if text else text
+
+
 # The werkzeug reading (Flask): ``key=value`` or ``key="quoted"`` between ';',
 # spaces and tabs ignored around them; a malformed pair is skipped up to the next ';'.
 _WERKZEUG_PAIR = re.compile(
@@ -174,8 +184,8 @@ def read_cookie(header: str, name: str) -> CookieReading:
     found: list[tuple[int, str]] = []  # (first segment, value)
     for index, segment in enumerate(segments):  # Django, Starlette: split at every ';'
         key, sep, value = segment.partition("=")
-        if sep and key.strip(_JUNK) == name:
-            found.append((index, _unquote(value.strip(_JUNK))))
+        if sep and _strip(key) == name:
+            found.append((index, _unquote(_strip(value))))
     pos = 0
     while pos < len(header):  # werkzeug: quoted values may hold ';'
         match = _WERKZEUG_PAIR.match(header, pos)
