@@ -14,7 +14,9 @@ sends the request through ``wsgiref.validate.validator`` and werkzeug's
   application's own;
 * on the logout path, with ``Cache-Control: no-store`` and a JSON body (or a
   ``Location`` for a ``303``), and without the application being called;
-* free of any WSGI or HTTP lint warning.
+* free of any WSGI or HTTP lint warning (werkzeug's lint parses a ``Location``:
+  one built on ``Host: [1]``, a bracketed host that is no IPv6 address, is not a
+  URL and raises there).
 
 Each case collects every character that broke it before failing, so a failure lists
 them all (e.g. ``'http://localhost:\\xb2'``: ``\\xb2`` passes ``str.isdigit()``
@@ -24,6 +26,7 @@ and fails ``int()``).
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -268,6 +271,9 @@ CASES = [
         lambda c: {**_redirect_form(), "CONTENT_TYPE": f"application/x-www-form-urlencoded;{c}"},
     ),
     Case("redirect host port", "redirect", lambda c: _redirect_form(HTTP_HOST=f"localhost:{c}")),
+    # A bracketed host must be an IPv6 address before it goes into a Location.
+    Case("redirect IPv6 host alone", "redirect", lambda c: _redirect_form(HTTP_HOST=f"[{c}]")),
+    Case("redirect IPv6 host end", "redirect", lambda c: _redirect_form(HTTP_HOST=f"[::1{c}]:80")),
     Case("redirect next raw", "redirect", lambda c: _post(QUERY_STRING=f"next=/{c}")),
     Case(
         "redirect next encoded",
@@ -291,7 +297,13 @@ def _problem(
     try:
         answer = checked_call(middleware, request, body)
     except Exception as exc:  # the defect this test is about
-        return f"{type(exc).__name__} escaped: {exc}"
+        # Where: the last frame in the package, or werkzeug's lint rejecting the answer.
+        frames = [
+            f"{'/'.join(f.filename.rsplit('/', 2)[-2:])}:{f.lineno}"
+            for f in traceback.extract_tb(exc.__traceback__)
+            if "logout_middleware" in f.filename or f.filename.endswith("middleware/lint.py")
+        ]
+        return f"{type(exc).__name__} escaped: {exc} (at {frames[-1] if frames else '?'})"
     if answer.lint:
         return f"lint: {answer.lint}"
     if case.path != LOGOUT:
