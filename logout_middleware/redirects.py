@@ -15,6 +15,7 @@ lets ``%2F%2Fevil.example`` through. Anything else falls back to ``redirect_to``
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Iterable
@@ -34,9 +35,16 @@ _HOST = re.compile(r"\A(?:\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::[0-9]{1,5})?\Z")
 
 
 def is_valid_host(host: str) -> bool:
-    """Whether ``host`` (a ``Host`` header) is a plain ``name[:port]`` or ``[v6][:port]``,
-    safe to put in a ``Location`` header."""
-    return isinstance(host, str) and _HOST.match(host.lower()) is not None
+    """Whether ``host`` (a ``Host`` header) is a plain ``name[:port]`` or ``[v6][:port]``
+    with a real IPv6 address, safe to put in a ``Location`` header."""
+    if not isinstance(host, str) or _HOST.match(host.lower()) is None:
+        return False
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1 : host.index("]")])
+        except ValueError:
+            return False
+    return True
 
 
 def validate_hosts(hosts: Iterable[str] | str) -> frozenset[str]:

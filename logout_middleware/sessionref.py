@@ -66,8 +66,9 @@ _WERKZEUG_PAIR = re.compile(
 # The WebOb reading (Pyramid): any run of legal characters followed by '=' and a
 # value, found anywhere in the header, whatever separates it from the previous one.
 _LEGAL = r"[\w~!@#$%^&*()+=\-`.?|:/{}<>']"
-_WEBOB_PAIR = re.compile(
-    rf'({_LEGAL}+?)\s*=\s*("(?:\\"|.)*?"|\w{{3}},\s[\w-]{{9,11}}\s[\d:]{{8}}\sGMT'
+_LEGAL_RUN = re.compile(rf"{_LEGAL}+", re.ASCII)
+_WEBOB_REST = re.compile(
+    rf'\s*=\s*("(?:\\"|.)*?"|\w{{3}},\s[\w-]{{9,11}}\s[\d:]{{8}}\sGMT'
     rf"|(?:{_LEGAL}|\\(?:[0-3][0-7][0-7]|.))*)",
     re.ASCII,
 )
@@ -165,6 +166,28 @@ class _Runs:
         return first
 
 
+def _webob_pairs(header: str) -> list[tuple[int, str, int, str]]:
+    """``(start, key, end, raw value)`` of each pair WebOb's ``findall`` finds, in
+    linear time: a key is the shortest run of legal characters followed by ``=``, so
+    a run with no ``=`` in it (or right after it) can hold no key anywhere."""
+    pairs = []
+    pos, size = 0, len(header)
+    while pos < size:
+        run = _LEGAL_RUN.match(header, pos)
+        if run is None:
+            pos += 1
+            continue
+        equals = header.find("=", pos + 1, run.end())
+        key_end = equals if equals != -1 else run.end()
+        rest = _WEBOB_REST.match(header, key_end)
+        if rest is None:
+            pos = run.end()
+            continue
+        pairs.append((pos, header[pos:key_end], rest.end(), rest.group(1)))
+        pos = max(rest.end(), pos + 1)
+    return pairs
+
+
 def read_cookie(header: str, name: str) -> CookieReading:
     """Find every value of cookie ``name`` in a ``Cookie`` header, by every reading.
 
@@ -198,10 +221,10 @@ def read_cookie(header: str, name: str) -> CookieReading:
         if match.group(1) == name and match.group(2) is not None:
             found.append((first, _unquote(match.group(2))))
         pos = match.end()
-    for match in _WEBOB_PAIR.finditer(header):  # WebOb: pairs anywhere
-        first = runs.join(match.start(), match.end())
-        if match.group(1) == name:
-            found.append((first, _unquote(match.group(2), escapes_outside_quotes=True)))
+    for start, key, end, value in _webob_pairs(header):  # WebOb: pairs anywhere
+        first = runs.join(start, end)
+        if key == name:
+            found.append((first, _unquote(value, escapes_outside_quotes=True)))
     pairs = sorted(set(found))
     groups = tuple(runs.find(i) for i in range(len(segments)))
     return CookieReading(tuple(segments), groups, tuple(pairs))
