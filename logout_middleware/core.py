@@ -43,7 +43,7 @@ from .redirects import RedirectPolicy
 from .request import Request
 from .responses import Answers, Header, Response
 from .revocation import Revocation
-from .sessionref import decode_value, read_cookie
+from .sessionref import cookie_values, decode_value
 
 __all__ = ["MAX_SESSIONS", "EndSessions", "LogoutCore", "ReadBody", "Respond"]
 
@@ -131,8 +131,7 @@ class LogoutCore:
         header = request.headers.get("cookie")
         if not header or self.cookie.name not in header:
             return []
-        values = [v for v in read_cookie(header, self.cookie.name).values if v]
-        return values[:MAX_SESSIONS]
+        return cookie_values(header, self.cookie.name)[:MAX_SESSIONS]
 
     def decide(self, request: Request) -> Decision:
         """What to do with ``request`` (a request on one of the logout paths)."""
@@ -171,13 +170,14 @@ class LogoutCore:
             success,
             end_headers,
             session,
-            (*texts, *session_ids),
+            texts if session_ids is texts else (*texts, *session_ids),
         )
 
     def done(self, plan: EndSessions) -> Respond:
         """The answer once the deletions of ``plan`` succeeded."""
-        outcome: Outcome = "ok" if plan.session is not None else "anonymous"
-        return Respond(plan.success, Report(outcome, plan.success.status, plan.session))
+        success, session = plan.success, plan.session
+        outcome: Outcome = "ok" if session is not None else "anonymous"
+        return Respond(success, Report(outcome, success.status, session))
 
     def failed(self, plan: EndSessions, exc: BaseException) -> Respond:
         """The ``500`` answer when a store (or the id extractor) raised ``exc``.

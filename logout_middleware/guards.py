@@ -38,7 +38,7 @@ from typing import Any
 
 from ._validation import optional_strings
 from .request import Request
-from .sessionref import read_cookie
+from .sessionref import cookie_values
 
 __all__ = ["CsrfGuard", "OriginGuard", "normalize_origin", "request_origin"]
 
@@ -169,7 +169,7 @@ class CsrfGuard:
         if (
             not header_name
             or not isinstance(header_name, str)
-            or any(not (c.isalnum() or c in "-_") for c in header_name)
+            or any(not ((c.isascii() and c.isalnum()) or c in "-_") for c in header_name)
         ):
             raise ValueError(
                 "csrf_header_name must be a header name such as 'X-XSRF-TOKEN'; "
@@ -185,7 +185,7 @@ class CsrfGuard:
         of its values, byte for byte.
         """
         header = request.header(self.header_name.lower()).strip(" \t")
-        values = [v for v in read_cookie(request.header("cookie"), self.cookie_name).values if v]
+        values = cookie_values(request.header("cookie"), self.cookie_name)
         if not values or not header:
             return "double-submit token missing"
         # Both are latin-1 strings (one character per byte); compare_digest needs bytes.

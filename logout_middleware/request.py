@@ -105,8 +105,8 @@ class EnvironHeaders(Mapping[str, str]):
 
     def get(self, name: str, default: Any = None) -> Any:
         """The header ``name`` (lower case), or ``default``; never raises."""
-        value = self.environ.get(_KEYS.get(name) or self._key(name), default)
-        return value if value is default or isinstance(value, str) else str(value)
+        key = _KEYS.get(name)
+        return self.environ.get(key or self._key(name), default)
 
     def __iter__(self) -> Iterator[str]:
         for key in self.environ:

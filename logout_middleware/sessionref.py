@@ -41,7 +41,7 @@ import bisect
 import hashlib
 import re
 
-__all__ = ["CookieReading", "decode_value", "read_cookie", "session_tokens"]
+__all__ = ["CookieReading", "cookie_values", "decode_value", "read_cookie", "session_tokens"]
 
 # What one of the splitting readers strips around a name or a value, as bytes: what
 # str.strip() strips in latin-1 (Starlette decodes the header as latin-1), and the
@@ -228,6 +228,21 @@ def read_cookie(header: str, name: str) -> CookieReading:
     pairs = sorted(set(found))
     groups = tuple(runs.find(i) for i in range(len(segments)))
     return CookieReading(tuple(segments), groups, tuple(pairs))
+
+
+def cookie_values(header: str, name: str) -> list[str]:
+    """The distinct non-empty values of cookie ``name``: :func:`read_cookie`'s, with a
+    shortcut for the usual header of plain token pairs."""
+    if len(header) < 4096 and _PLAIN_HEADER.match(header):
+        values = []
+        for segment in header.split(";"):
+            key, sep, value = segment.partition("=")
+            if sep and key.strip(" ") == name:
+                value = value.strip(" ")
+                if value and value not in values:
+                    values.append(value)
+        return values
+    return [v for v in read_cookie(header, name).values if v]
 
 
 def decode_value(value: str) -> str:

@@ -15,7 +15,12 @@ from webob.cookies import _rx_cookie  # type: ignore[attr-defined]
 from webob.cookies import parse_cookie as webob_parse_cookie
 from werkzeug.sansio.http import parse_cookie as werkzeug_parse_cookie
 
-from logout_middleware.sessionref import _webob_pairs, read_cookie, session_tokens
+from logout_middleware.sessionref import (
+    _webob_pairs,
+    cookie_values,
+    read_cookie,
+    session_tokens,
+)
 
 NAME = "session"
 # Characters that change how one reader or another splits, strips or unquotes.
@@ -163,3 +168,9 @@ def test_pathological_headers_are_read_in_linear_steps() -> None:
     finally:
         sessionref._LEGAL_RUN = original
     assert len(calls) < 20
+
+
+@settings(max_examples=3000, deadline=None, database=None)
+@given(st.one_of(headers, st.from_regex(r"[ ;]*(?:[a-z0-9=.]{1,9}[ ;]+){0,6}", fullmatch=True)))
+def test_the_plain_header_shortcut_gives_the_full_readings_values(header: str) -> None:
+    assert cookie_values(header, NAME) == [v for v in read_cookie(header, NAME).values if v]
