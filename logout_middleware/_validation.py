@@ -79,7 +79,7 @@ def optional_strings(value: Any, what: str) -> tuple[str, ...]:
 
 def callables(value: Iterable[Callable[..., T]] | Callable[..., T], what: str) -> tuple[Any, ...]:
     """One callable or a list of them, as a tuple."""
-    items = (value,) if callable(value) else tuple(value)
+    items = (value,) if callable(value) or not isinstance(value, Iterable) else tuple(value)
     for item in items:
         if not callable(item):
             raise ValueError(f"{what} must hold callables; got {item!r}")
