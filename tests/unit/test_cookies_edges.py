@@ -181,3 +181,10 @@ def test_a_mapping_without_name_or_with_unknown_keys_is_refused(mapping: dict[st
 def test_anything_else_is_refused_naming_its_type() -> None:
     with pytest.raises(ValueError, match="got int"):
         to_cookie_spec(5, {})  # type: ignore[arg-type]
+
+
+def test_a_mapping_may_give_every_attribute() -> None:
+    spec = to_cookie_spec({"name": "o", "path": "/x", "domain": "example.com", "secure": True,
+                           "httponly": False, "samesite": "None", "partitioned": True}, {})
+    assert (spec.domain, spec.samesite, spec.partitioned, spec.httponly) == (
+        "example.com", "None", True, False)

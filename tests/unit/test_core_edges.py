@@ -218,10 +218,11 @@ def test_an_id_extractor_that_raises_answers_500_and_expires_the_cookie() -> Non
     def extract(value: str) -> str:
         raise KeyError(value)
 
-    c = core(session_id_from_cookie=extract)
+    c = core(session_id_from_cookie=extract, expose_errors=True)
     decision = c.decide(post("session=abc"))
     assert isinstance(decision, Respond)
     assert decision.response.status == 500
+    assert decision.response.body.startswith(b'{"message": "Internal server error. KeyError')
     assert decision.report is not None and decision.report.outcome == "error"
     assert ("Set-Cookie", c.expiry.headers(False)[0][1]) in decision.response.headers
 

@@ -148,3 +148,8 @@ def test_a_raising_callback_is_logged_and_the_next_still_runs(
     [record] = caplog.records
     assert "raised; the answer is unchanged" in record.getMessage()
     assert record.exc_info is not None
+
+
+def test_every_occurrence_of_a_short_secret_is_masked() -> None:
+    m = mask("abcd")
+    assert scrub("abcd abcd abcd abcd", ["abcd"]) == f"{m} {m} {m} {m}"

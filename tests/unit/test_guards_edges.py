@@ -55,6 +55,9 @@ def test_origin_is_compared_with_the_host_not_the_server_name() -> None:
         ({"sec-fetch-site": "cross-site"}, "Sec-Fetch-Site is 'cross-site'"),
         ({"sec-fetch-site": " Same-Site\t"}, "Sec-Fetch-Site is 'same-site'"),
         ({"sec-fetch-site": "x" * 50}, f"Sec-Fetch-Site is {'x' * 20!r}"),
+        # Only spaces and tabs are optional whitespace in a header value.
+        ({"sec-fetch-site": "none\x0b"}, "Sec-Fetch-Site is 'none\\x0b'"),
+        ({"sec-fetch-site": "XnoneX"}, "Sec-Fetch-Site is 'xnonex'"),
         ({"origin": "null"}, "Origin is null or malformed"),
         ({"origin": "http://evil.example", "host": "app.example"}, "Origin is not this site's"),
     ],
@@ -141,6 +144,8 @@ def test_csrf_header_names_of_letters_digits_dash_and_underscore_are_accepted(
         ("XSRF-TOKEN=t0ken", "other", "double-submit token mismatch"),
         ("XSRF-TOKEN=t0ken", "t0ken", None),
         ("XSRF-TOKEN=t0ken", " t0ken\t", None),
+        ("XSRF-TOKEN=t0ken", "t0ken\x0b", "double-submit token mismatch"),
+        ("XSRF-TOKEN=t0ken", "Xt0kenX", "double-submit token mismatch"),
         # The header may repeat any one of the cookie's values.
         ("XSRF-TOKEN=old; XSRF-TOKEN=t0ken", "t0ken", None),
         ("XSRF-TOKEN=; XSRF-TOKEN=t0ken", "t0ken", None),

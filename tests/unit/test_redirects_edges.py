@@ -268,3 +268,27 @@ def test_an_oversized_or_broken_query_string_is_ignored() -> None:
     assert policy.location(request(query=huge)) == "http://app/bye"
     many = "&".join(["a=1"] * 150) + "&next=/x"
     assert policy.location(request(query=many)) == "http://app/bye"
+
+
+def test_a_query_string_of_up_to_64_kib_is_read() -> None:
+    policy = RedirectPolicy("/bye")
+    query = "next=/x&pad=" + "a" * (65536 - len("next=/x&pad="))
+    assert len(query) == 65536
+    assert policy.location(request(query=query)) == "http://app/x"
+    assert policy.location(request(query=query + "a")) == "http://app/bye"
+
+
+def test_a_query_string_of_up_to_100_fields_is_read() -> None:
+    policy = RedirectPolicy("/bye")
+    fields = ["next=/x"] + [f"f{i}=1" for i in range(99)]
+    assert policy.location(request(query="&".join(fields))) == "http://app/x"
+    assert policy.location(request(query="&".join([*fields, "g=1"]))) == "http://app/bye"
+
+
+def test_a_one_byte_form_is_read() -> None:
+    assert RedirectPolicy("/", max_form_size=100).body_limit(form("1")) == 1
+
+
+def test_only_the_media_type_before_the_first_parameter_counts() -> None:
+    typed = form("10", content_type="application/x-www-form-urlencoded; a=1; b=2")
+    assert RedirectPolicy("/", max_form_size=100).body_limit(typed) == 10

@@ -319,3 +319,12 @@ def test_memory_store_purge_keeps_tokens_expiring_later_than_now(clock: Clock) -
 def test_memory_store_refuses_a_bad_ttl() -> None:
     with pytest.raises(ValueError, match=r"^ttl must be a positive"):
         MemoryRevocationStore().revoke("t", 0)
+
+
+def test_a_request_without_a_cookie_header_passes_whatever_the_cookie_name() -> None:
+    for name in ("X", "XX", "session"):
+        app = App()
+        environ = {"wsgi.url_scheme": "http"}
+        RevocationFilter(app, revoked_store("R"), CookieSpec(name))(
+            environ, lambda s, h, e=None: None)
+        assert app.environ is environ
