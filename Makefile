@@ -26,7 +26,7 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest docs
 
-# The documentation site (Sphinx), warnings as errors; tests/test_docs.py runs its snippets.
+# The documentation site (Sphinx), warnings as errors; tests/integration/test_docs.py runs its snippets.
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
@@ -46,7 +46,7 @@ soak: $(STAMP)
 	LOGOUT_MIDDLEWARE_SOAK=1 $(BIN)/python -X dev -m pytest -m soak --timeout=0 tests
 
 # Mutation testing of the security modules against the fast, server-free tests (mutmut;
-# configured in pyproject.toml [tool.mutmut]). Not part of `make test` or CI: about 15
+# configured in pyproject.toml [tool.mutmut]). Not part of `make test` or CI: about 7
 # minutes on 2 cores. Then the killed share of behaviour-changing mutants, per module;
 # `$(BIN)/python tools/mutation_report.py --list` shows each survivor with its diff.
 MUTATE_JOBS ?= 2

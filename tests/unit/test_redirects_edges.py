@@ -292,3 +292,8 @@ def test_a_one_byte_form_is_read() -> None:
 def test_only_the_media_type_before_the_first_parameter_counts() -> None:
     typed = form("10", content_type="application/x-www-form-urlencoded; a=1; b=2")
     assert RedirectPolicy("/", max_form_size=100).body_limit(typed) == 10
+
+
+@pytest.mark.parametrize("host", ["[1.2.3.4]", "[::1::2]", "[:::]:80", "[12345::]"])
+def test_a_bracketed_host_must_hold_a_real_ipv6_address(host: str) -> None:
+    assert not is_valid_host(host)
