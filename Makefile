@@ -48,12 +48,12 @@ soak: $(STAMP)
 # Mutation testing of the security modules against the fast, server-free tests (mutmut;
 # configured in pyproject.toml [tool.mutmut]). Not part of `make test` or CI: about 7
 # minutes on 2 cores. Then the killed share of behaviour-changing mutants, per module;
-# `$(BIN)/python tools/mutation_report.py --list` shows each survivor with its diff.
+# `$(BIN)/python tests/mutation_report.py --list` shows each survivor with its diff.
 MUTATE_JOBS ?= 2
 mutate: $(STAMP)
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) > /dev/null
-	$(BIN)/python tools/mutation_report.py
+	$(BIN)/python tests/mutation_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts mutants

@@ -10,7 +10,7 @@ pages that are mostly wide tables (performance, reliability, comparison), which 
 kept in Markdown so that their tables stay readable in the source.
 
 ``make docs`` builds the site with warnings as errors; ``make test`` builds it too.
-Every code block of every page is run by ``tests/test_docs.py``: see
+Every code block of every page is run by ``tests/integration/test_docs.py``: see
 ``development.rst`` for the conventions a new block must follow.
 """
 

@@ -1,6 +1,6 @@
 """The one contract every session backend and every revocation store must honour.
 
-Mixins, not tests: ``test_backends_honour_the_contract.py`` mixes them into one class
+Mixins, not tests: ``stores/test_contract.py`` mixes them into one class
 per backend. A class provides the ``make`` fixture (``make(prefix)`` returns a backend
 that uses ``prefix``) and ``put``/``has``, which write and read the store *directly*
 (raw Redis commands, raw SQL), so that the contract also checks the record layout.

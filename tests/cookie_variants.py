@@ -1,6 +1,6 @@
 """Real framework apps with a cookie session, and generated variants of a session cookie.
 
-Used by ``test_revocation_variants_against_frameworks.py`` (issue 10, items 1 and 2).
+Used by ``integration/test_revocation_variants.py`` (issue 10, items 1 and 2).
 
 Three real apps, each with ``/login?user=NAME`` (stores ``user`` and a nonce in the
 framework's own cookie session) and ``/whoami`` (answers the session's user, or

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 VENV_BIN = Path(sys.executable).parent
@@ -65,16 +65,16 @@ NOT_RUN: dict[str, tuple[str, list[str], list[str]]] = {
         ["make -n bench-quick", f"{VENV_BIN}/python -m benchmarks --help"],
         ["-m benchmarks --quick", "--quick"],
     ),
-    ".venv/bin/pytest tests/test_reliability_fuzz.py": (
+    ".venv/bin/pytest tests/reliability/test_fuzz.py": (
         "the same pytest run already runs these tests",
-        [".venv/bin/pytest --collect-only -q tests/test_reliability_fuzz.py"],
+        [".venv/bin/pytest --collect-only -q tests/reliability/test_fuzz.py"],
         ["collected"],
     ),
-    "RELIABILITY_REPORT=figures.jsonl .venv/bin/pytest tests/test_reliability_*.py": (
+    "RELIABILITY_REPORT=figures.jsonl .venv/bin/pytest tests/reliability/": (
         "the same pytest run already runs these tests",
         [
             "RELIABILITY_REPORT=figures.jsonl .venv/bin/pytest --collect-only -q "
-            "tests/test_reliability_*.py"
+            "tests/reliability/"
         ],
         ["collected"],
     ),
@@ -84,10 +84,10 @@ NOT_RUN: dict[str, tuple[str, list[str], list[str]]] = {
 DB_VARIABLES = ("LOGOUT_DEMO_DB", "DJANGO_EXAMPLE_DB", "FLASK_EXAMPLE_DB", "PYRAMID_EXAMPLE_DB")
 # What literalinclude may show: each file of examples/ and the test that runs it.
 TESTED_EXAMPLES = {
-    "examples/demo.py": "tests/test_example_demo.py",
-    "examples/flask_app.py": "tests/test_example_flask.py",
-    "examples/django_project/wsgi.py": "tests/test_example_django.py",
-    "examples/pyramid_app.py": "tests/test_example_pyramid.py",
+    "examples/demo.py": "tests/integration/test_example_demo.py",
+    "examples/flask_app.py": "tests/integration/test_example_flask.py",
+    "examples/django_project/wsgi.py": "tests/integration/test_example_django.py",
+    "examples/pyramid_app.py": "tests/integration/test_example_pyramid.py",
 }
 SERVES = re.compile(r"^serves\s+(\S+)")
 
@@ -226,7 +226,7 @@ def by_kind(*languages: str) -> list[Block]:
 def _not_inside_a_docs_test() -> None:
     # `make test` in the docs must never run this test again from inside itself.
     if os.environ.get("LOGOUT_DOCS_TEST") == "1":
-        pytest.fail("tests/test_docs.py was started by a command of the docs it checks")
+        pytest.fail("tests/integration/test_docs.py was started by a command of the docs it checks")
 
 
 def block_env(workdir: Path) -> dict[str, str]:

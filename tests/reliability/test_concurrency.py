@@ -22,7 +22,7 @@ from reliability_util import LOGOUT, Client, logout_ok, make_app, report, run_th
 
 from logout_middleware import LogoutMiddleware, MemoryBackend, SQLiteBackend
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]  # where reliability_util.py lives
 ROUNDS = 100
 
 

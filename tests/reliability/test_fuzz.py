@@ -530,10 +530,9 @@ def _framework_values(header: str, name: str) -> list[str]:
         key, sep, value = chunk.partition("=")
         if sep and key.strip() == name:
             values.append(http.cookies._unquote(value.strip()))  # type: ignore[attr-defined]
-    try:
-        raw = header.encode("latin-1")
-        values += [v.decode("latin-1") for k, v in webob_parse(raw) if k == name.encode()]
-    except Exception:  # WebOb itself fails on some headers
+    try:  # WebOb's parse_cookie takes the latin-1 text and yields bytes
+        values += [v.decode("latin-1") for k, v in webob_parse(header) if k == name.encode()]
+    except UnicodeError:
         pass
     return values
 

@@ -30,7 +30,7 @@ from reliability_util import LOGOUT, Client, report, run_threads
 from logout_middleware import SQLiteBackend
 
 SOAK = os.environ.get("LOGOUT_MIDDLEWARE_SOAK") == "1"
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]  # where reliability_util.py lives
 CLIENTS = 8
 WORKERS = 2
 

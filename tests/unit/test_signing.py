@@ -1,6 +1,6 @@
 """signed_session_id reads Flask-Session's SESSION_USE_SIGNER cookies; a bad signature
 is "no session". (The real Flask-Session with SESSION_USE_SIGNER is exercised end to
-end in test_clears_flask_session_and_django_records.py.)"""
+end in stores/test_framework_tables.py.)"""
 
 from __future__ import annotations
 
