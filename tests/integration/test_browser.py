@@ -126,8 +126,21 @@ class Shots:
         self.page, self.scenario, self.n = page, scenario, 0
 
     def __call__(self, step: str) -> None:
+        """Take one; the screenshot is evidence for a reader, not a check: when Chromium
+        cannot capture the page mid-navigation ("Unable to capture screenshot"), it
+        retries once after the page settles, then notes the gap instead of failing."""
+        from playwright.sync_api import Error
+
         self.n += 1
-        self.page.screenshot(path=str(SCREENSHOTS / f"{self.scenario}-{self.n:02d}-{step}.png"))
+        path = SCREENSHOTS / f"{self.scenario}-{self.n:02d}-{step}.png"
+        for attempt in range(2):
+            try:
+                self.page.screenshot(path=str(path))
+                return
+            except Error:
+                if attempt == 0:
+                    self.page.wait_for_load_state()
+        path.with_suffix(".txt").write_text("Chromium could not capture this step\n")
 
 
 def new_page(browser: Any) -> tuple[Any, Any]:
