@@ -8,6 +8,8 @@ The public names::
         CookieSpec, LogoutEvent, signed_session_id,
         RevocationStore, MemoryRevocationStore, SQLiteRevocationStore,
         RedisRevocationStore, RevocationFilter,
+        SessionIndex, MemorySessionIndex, SQLiteSessionIndex,
+        RedisSessionIndex, SQLAlchemySessionIndex,
     )
 
 The package imports no framework and no backend client: ``RedisBackend`` and
@@ -20,14 +22,19 @@ from __future__ import annotations
 from .backends import (
     MemoryBackend,
     MemoryRevocationStore,
+    MemorySessionIndex,
     RedisBackend,
     RedisRevocationStore,
+    RedisSessionIndex,
     RevocationStore,
     SessionBackend,
+    SessionIndex,
     SessionStore,
     SQLAlchemyBackend,
+    SQLAlchemySessionIndex,
     SQLiteBackend,
     SQLiteRevocationStore,
+    SQLiteSessionIndex,
 )
 from .cookies import CookieSpec
 from .events import LogoutEvent, fingerprint
@@ -42,14 +49,19 @@ __all__ = [
     "LogoutMiddleware",
     "MemoryBackend",
     "MemoryRevocationStore",
+    "MemorySessionIndex",
     "RedisBackend",
     "RedisRevocationStore",
+    "RedisSessionIndex",
     "RevocationFilter",
     "RevocationStore",
     "SQLAlchemyBackend",
+    "SQLAlchemySessionIndex",
     "SQLiteBackend",
     "SQLiteRevocationStore",
+    "SQLiteSessionIndex",
     "SessionBackend",
+    "SessionIndex",
     "SessionStore",
     "cookie_token",
     "cookie_tokens",

@@ -4,7 +4,8 @@ Every backend satisfies :class:`SessionBackend`: one method, ``delete(session_id
 The stores that ship with the package also offer a small :class:`SessionStore` API
 (``create``/``get``) so that demos and tests can log in for real.
 
-The revocation stores (:class:`RevocationStore`) live here too, one module per store,
+The session index stores (:class:`SessionIndex`: which sessions belong to whom) and
+the revocation stores (:class:`RevocationStore`) live here too, one module per store,
 and :func:`backend_from_url` / :func:`revocation_store_from_url` build any of them
 from a URL. A store whose client is an optional extra (Redis, SQLAlchemy) imports
 it in its constructor: importing this package never imports ``redis`` or
@@ -13,26 +14,35 @@ it in its constructor: importing this package never imports ``redis`` or
 
 from __future__ import annotations
 
-from .base import RevocationStore, SessionBackend, SessionStore
+from .base import RevocationStore, SessionBackend, SessionIndex, SessionStore
 from .memory import MemoryBackend
+from .memory_index import MemorySessionIndex
 from .memory_revocation import MemoryRevocationStore
 from .redis import RedisBackend
+from .redis_index import RedisSessionIndex
 from .redis_revocation import RedisRevocationStore
 from .sqlalchemy import SQLAlchemyBackend
+from .sqlalchemy_index import SQLAlchemySessionIndex
 from .sqlite import SQLiteBackend
+from .sqlite_index import SQLiteSessionIndex
 from .sqlite_revocation import SQLiteRevocationStore
 from .urls import backend_from_url, revocation_store_from_url
 
 __all__ = [
     "MemoryBackend",
     "MemoryRevocationStore",
+    "MemorySessionIndex",
     "RedisBackend",
     "RedisRevocationStore",
+    "RedisSessionIndex",
     "RevocationStore",
     "SQLAlchemyBackend",
+    "SQLAlchemySessionIndex",
     "SQLiteBackend",
     "SQLiteRevocationStore",
+    "SQLiteSessionIndex",
     "SessionBackend",
+    "SessionIndex",
     "SessionStore",
     "backend_from_url",
     "revocation_store_from_url",

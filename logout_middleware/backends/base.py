@@ -1,4 +1,5 @@
-"""The store protocols (sessions, revoked cookies) and the helpers shared by the bundled stores.
+"""The store protocols (sessions, revoked cookies, the session index) and the helpers shared
+by the bundled stores.
 
 A backend is any object with ``delete(session_id: str) -> None``. The method must be
 idempotent (deleting an unknown id is not an error) and must raise when the store
@@ -12,11 +13,15 @@ import secrets
 from typing import Any, Protocol, runtime_checkable
 
 from .._validation import identifier as validate_identifier
+from .._validation import positive_seconds
 
 __all__ = [
     "RevocationStore",
     "SessionBackend",
+    "SessionIndex",
     "SessionStore",
+    "index_labels",
+    "index_ttl",
     "new_session_id",
     "validate_identifier",
 ]
@@ -62,3 +67,47 @@ class RevocationStore(Protocol):
 
     def is_revoked(self, token: str) -> bool:
         """Whether ``token`` is revoked and not yet expired. Raises when the store failed."""
+
+
+@runtime_checkable
+class SessionIndex(Protocol):
+    """Which sessions belong to whom: session ids remembered under labels.
+
+    A label is a name and a string value (``user="alice"``; other names are free).
+    Every method raises when the store failed. Entries live ``ttl`` seconds.
+
+    The bundled stores also offer ``remove_many(session_ids: Iterable[str]) -> None``,
+    which forgets many sessions in a bounded number of round trips (one pipeline, one
+    ``DELETE ... IN``) whatever their number. It is optional: not part of this
+    protocol's required methods, so a caller checks for it and falls back to
+    :meth:`remove` one by one.
+    """
+
+    def add(self, session_id: str, ttl: float | None = None, **labels: str) -> None:
+        """Remember ``session_id`` under each label for ``ttl`` seconds (``None``: until
+        removed). Adding again replaces its labels: the old ones no longer find it."""
+
+    def find(self, name: str, value: str) -> set[str]:
+        """The live session ids labelled ``name=value``."""
+
+    def labels(self, session_id: str) -> dict[str, str]:
+        """The labels of ``session_id``; ``{}`` when it is unknown or expired."""
+
+    def remove(self, session_id: str) -> None:
+        """Forget ``session_id``. Idempotent: an unknown id is not an error."""
+
+
+def index_ttl(ttl: Any) -> float | None:
+    """A session index entry's time to live: positive seconds, or ``None`` (no expiry)."""
+    if ttl is None:
+        return None
+    return positive_seconds(ttl, "ttl (or None)")
+
+
+def index_labels(labels: dict[str, Any]) -> dict[str, str]:
+    """Validated labels: plain identifiers as names, strings as values."""
+    for name, value in labels.items():
+        validate_identifier(name, "label name")
+        if not isinstance(value, str):
+            raise ValueError(f"label {name} must be a string such as 'alice'; got {value!r}")
+    return dict(labels)

@@ -15,6 +15,8 @@ def test_importing_the_package_imports_no_framework_or_backend_client() -> None:
         "import sys, logout_middleware\n"
         "from logout_middleware import LogoutMiddleware, SQLiteBackend, signed_session_id\n"
         "from logout_middleware import RevocationFilter, MemoryRevocationStore\n"
+        "from logout_middleware import SessionIndex, MemorySessionIndex, SQLiteSessionIndex\n"
+        "from logout_middleware import RedisSessionIndex, SQLAlchemySessionIndex\n"
         "heavy = {'redis', 'sqlalchemy', 'itsdangerous', 'flask', 'django', 'pyramid',"
         " 'webob', 'beaker'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
