@@ -85,7 +85,9 @@ class LogoutMiddleware:
         cookie too, besides its own domain and host-only: one header per domain.
     :param cross_site_protection: refuse cross-site logouts (see
         :mod:`logout_middleware.guards`).
-    :param trusted_origins: origins allowed to send a logout besides the app's own.
+    :param trusted_origins: origins allowed to send a logout besides the app's own,
+        even from another site (``https://admin.example.com``); ``https://*.example.com``
+        trusts every subdomain of ``example.com`` (not the parent itself).
     :param csrf_cookie_name: with ``csrf_header_name``, require the double-submit
         token (Studio: ``"XSRF-TOKEN"``); the token cookie is expired on logout.
     :param csrf_header_name: the header that repeats it (Studio: ``"X-XSRF-TOKEN"``).
@@ -102,11 +104,13 @@ class LogoutMiddleware:
         :class:`~logout_middleware.LogoutEvent` after each logout; one that raises
         is logged and changes nothing.
     :param revocation: a :class:`~logout_middleware.revocation.RevocationStore`:
-        record every logged-out cookie value there and strip it from later requests.
-    :param revocation_max_age: how long a revoked value is remembered, in seconds
-        (the session's maximum age).
+        record the canonical identities of every logged-out session there and strip
+        that session, in any spelling an application accepts, from later requests.
+    :param revocation_max_age: how long a revoked session is remembered, in seconds
+        (the session's maximum age); positive and finite.
     :param expose_errors: put the backend exception's text in the ``500`` body (for
-        development); otherwise the body holds an opaque error reference, logged too.
+        development; fragments of cookie values and session ids masked); otherwise the
+        body holds an opaque error reference, logged too.
     """
 
     def __init__(
