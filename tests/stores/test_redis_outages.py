@@ -130,24 +130,31 @@ def test_app_starts_while_redis_is_down_and_logouts_work_once_it_is_up(
     backend.close()
 
 
-def test_dead_redis_fails_promptly(redis_server: RedisServer, backend: RedisBackend) -> None:
+def test_dead_redis_fails_promptly(redis_server: RedisServer) -> None:
+    """A refused connection fails at once, not after the connect timeout: with a 20 s
+    timeout, anything under half of it is the refusal (a busy machine cannot stretch a
+    refused connect that far)."""
+    backend = RedisBackend(redis_server.url, socket_connect_timeout=20.0, socket_timeout=20.0)
     backend.delete("warm")  # a pooled connection exists
     with redis_server.stopped():
         started = time.monotonic()
         with pytest.raises(redis.ConnectionError):
             backend.delete("abc")
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 10.0
+    backend.close()
 
 
 def test_frozen_redis_times_out(redis_server: RedisServer) -> None:
-    backend = RedisBackend(redis_server.url, socket_timeout=0.3, retries=0)
+    """A frozen server is given up after the socket timeout (1 s, no retry), not waited
+    for: the bound is the timeout plus a margin a busy machine cannot exhaust."""
+    backend = RedisBackend(redis_server.url, socket_timeout=1.0, retries=0)
     backend.delete("warm")
     with redis_server.paused():
         started = time.monotonic()
         with pytest.raises(redis.TimeoutError):
             backend.delete("abc")
         elapsed = time.monotonic() - started
-    assert elapsed < 1.0
+    assert 0.9 <= elapsed < 5.0
     backend.delete("after")  # the timed-out connection was dropped, not reused
     backend.close()
 
