@@ -38,7 +38,7 @@ from .base import new_session_id, validate_identifier
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-__all__ = ["SQLAlchemyBackend"]
+__all__ = ["ForkSafeEngine", "SQLAlchemyBackend"]
 
 _MISSING_SQLALCHEMY = (
     "SQLAlchemyBackend needs SQLAlchemy 2: pip install logout-middleware[sql] "
@@ -109,19 +109,9 @@ class SQLAlchemyBackend:
         self._insert = sa.insert(self.table)
         # PostgreSQL text cannot hold NUL: such an id has no record there.
         self._no_nul = engine.dialect.name == "postgresql"
-        self._pid = os.getpid()
-        self._pid_lock = threading.Lock()
+        self._engine = ForkSafeEngine(engine)
         if create_table:
             self.table.create(self._engine(), checkfirst=True)
-
-    def _engine(self) -> Engine:
-        # Connections pooled before a fork() belong to the parent: drop them unused.
-        if self._pid != os.getpid():
-            with self._pid_lock:
-                if self._pid != os.getpid():
-                    self.engine.dispose(close=False)
-                    self._pid = os.getpid()
-        return self.engine
 
     def _key(self, session_id: str) -> str | None:
         key = self.key_prefix + session_id
@@ -169,3 +159,21 @@ class SQLAlchemyBackend:
             f"SQLAlchemyBackend(table={self.table_name!r}, id_column={self.id_column!r}, "
             f"key_prefix={self.key_prefix!r})"
         )
+
+
+class ForkSafeEngine:
+    """Calls to an engine whose pooled connections, made before a ``fork()``, belong to
+    the parent: the first call in a child drops them, unused, and pools anew."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Engine:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self.engine.dispose(close=False)
+                    self._pid = os.getpid()
+        return self.engine

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._validation import identifier
 from .base import index_labels, index_ttl
+from .sqlalchemy import ForkSafeEngine
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Connection, Engine
@@ -82,18 +81,8 @@ class SQLAlchemySessionIndex:
         )
         self._labels = sa.select(c.name, c.value).where(c.session_id == sa.bindparam("sid"), live)
         self._integrity_error = sa.exc.IntegrityError
-        self._pid = os.getpid()
-        self._pid_lock = threading.Lock()
+        self._engine = ForkSafeEngine(engine)
         self.table.create(self._engine(), checkfirst=True)
-
-    def _engine(self) -> Engine:
-        # Connections pooled before a fork() belong to the parent: drop them unused.
-        if self._pid != os.getpid():
-            with self._pid_lock:
-                if self._pid != os.getpid():
-                    self.engine.dispose(close=False)
-                    self._pid = os.getpid()
-        return self.engine
 
     def _write(self, work: Any) -> None:
         # One transaction; the expired rows go with it. Two transactions replacing the
