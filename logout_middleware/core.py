@@ -148,7 +148,7 @@ class LogoutCore:
                 if limit:
                     return ReadBody(limit)
             location = self.redirects.location(request)
-        https = request.scheme == "https"
+        https = request.https
         end_headers = self.expiry.headers(https)
         texts = tuple(map(decode_value, values))
         try:

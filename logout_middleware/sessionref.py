@@ -188,6 +188,19 @@ def _webob_pairs(header: str) -> list[tuple[int, str, int, str]]:
     return pairs
 
 
+def _plain_pairs(header: str, segments: list[str], name: str) -> list[tuple[int, str]] | None:
+    """``(segment, value)`` of each pair named ``name`` when the header holds only token
+    pairs between ';' and spaces -- where every reading agrees -- else ``None``."""
+    if len(segments) > len(_IDENTITY) or not _PLAIN_HEADER.match(header):
+        return None
+    pairs = []
+    for index, segment in enumerate(segments):
+        key, sep, value = segment.partition("=")
+        if sep and key.strip(" ") == name:
+            pairs.append((index, value.strip(" ")))
+    return pairs
+
+
 def read_cookie(header: str, name: str) -> CookieReading:
     """Find every value of cookie ``name`` in a ``Cookie`` header, by every reading.
 
@@ -195,13 +208,8 @@ def read_cookie(header: str, name: str) -> CookieReading:
     decoded as latin-1. Never raises.
     """
     segments = header.split(";")
-    if len(segments) <= len(_IDENTITY) and _PLAIN_HEADER.match(header):
-        # Token names and values, '=' and spaces only: every reading agrees.
-        plain = []
-        for index, segment in enumerate(segments):
-            key, sep, value = segment.partition("=")
-            if sep and key.strip(" ") == name:
-                plain.append((index, value.strip(" ")))
+    plain = _plain_pairs(header, segments, name)
+    if plain is not None:
         return CookieReading(tuple(segments), _IDENTITY[: len(segments)], tuple(plain))
     runs = _Runs(segments)
     found: list[tuple[int, str]] = []  # (first segment, value)
@@ -233,15 +241,11 @@ def read_cookie(header: str, name: str) -> CookieReading:
 def cookie_values(header: str, name: str) -> list[str]:
     """The distinct non-empty values of cookie ``name``: :func:`read_cookie`'s, with a
     shortcut for the usual header of plain token pairs."""
-    if len(header) < 4096 and _PLAIN_HEADER.match(header):
-        values = []
-        for segment in header.split(";"):
-            key, sep, value = segment.partition("=")
-            if sep and key.strip(" ") == name:
-                value = value.strip(" ")
-                if value and value not in values:
-                    values.append(value)
-        return values
+    plain = _plain_pairs(header, header.split(";"), name)
+    if plain is not None:
+        if len(plain) == 1:  # the usual header
+            return [plain[0][1]] if plain[0][1] else []
+        return list(dict.fromkeys(value for _, value in plain if value))
     return [v for v in read_cookie(header, name).values if v]
 
 
