@@ -9,9 +9,11 @@ ASGI twin, and its tests need no server. A decision is one of:
 * :class:`ReadBody` -- read at most ``limit`` bytes of the body and decide again with
   :meth:`Request.with_body <logout_middleware.request.Request.with_body>` (redirect
   mode, for a ``next`` field in a form);
-* :class:`EndSessions` -- delete these session ids through the backend and record these
-  revocation tokens, then answer :meth:`LogoutCore.done` or, when a store raised,
-  :meth:`LogoutCore.failed`.
+* :class:`EndSessions` -- a plan: end these sessions (delete them through the backend,
+  record these revocation tokens, forget them in the session index) or, on a log out
+  everywhere path, every session of their users; then answer :meth:`LogoutCore.done`
+  or, when a store raised, :meth:`LogoutCore.failed`. The plan is carried out by
+  :class:`~logout_middleware.ending.SessionEnder`, the one owner of that I/O.
 
 The adapter's loop::
 
@@ -20,11 +22,11 @@ The adapter's loop::
         decision = core.decide(request.with_body(read(decision.limit)))
     if isinstance(decision, EndSessions):
         try:
-            delete(decision.session_ids); revoke(decision.tokens)
+            ended = ender.run(decision)
         except Exception as exc:
             decision = core.failed(decision, exc)
         else:
-            decision = core.done(decision)
+            decision = core.done(decision, ended)
     send(decision.response); report(decision.report)
 """
 
@@ -34,6 +36,7 @@ import secrets
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from .cookies import CookieSpec
 from .events import Outcome, Report, Reporter, fingerprint, scrub
@@ -68,18 +71,28 @@ class ReadBody:
 
 @dataclass(slots=True)
 class EndSessions:
-    """Delete ``session_ids`` in the backend and revoke ``tokens``, then answer."""
+    """End ``session_ids`` (delete them, forget them in the index) and revoke
+    ``tokens``; with ``everywhere``, every session of their users; then answer."""
 
     session_ids: tuple[str, ...]
     tokens: tuple[str, ...]
-    #: The answer once every deletion succeeded.
-    success: Response
+    #: The answer once every deletion succeeded; ``None``: built by :meth:`LogoutCore.done`
+    #: (it carries the number of sessions ended).
+    success: Response | None
     #: The cookie expiry headers, sent with the success and the failure alike.
     end_headers: tuple[Header, ...]
     #: Fingerprint of the session for the log and the event.
     session: str | None
     #: Every raw value and id of the request, masked in error texts.
     secrets: tuple[str, ...]
+    #: Log out everywhere: end every session of the users of ``session_ids``.
+    everywhere: bool = False
+    #: Users named by the cookie itself (``user_from_cookie``, cookie-only sessions).
+    users: tuple[str, ...] = ()
+    #: Session ids that stay (``?keep_current=1``).
+    keep: tuple[str, ...] = ()
+    #: The cookie values (decoded) of the sessions that stay.
+    keep_values: tuple[str, ...] = ()
 
 
 Decision = Respond | ReadBody | EndSessions
@@ -96,6 +109,7 @@ class LogoutCore:
         self,
         *,
         paths: tuple[str, ...],
+        everywhere_paths: tuple[str, ...] = (),
         methods: tuple[str, ...],
         cookie: CookieSpec,
         expiry: CookieExpiry,
@@ -110,6 +124,7 @@ class LogoutCore:
         reporter: Reporter,
     ) -> None:
         self.paths = paths
+        self.everywhere_paths = everywhere_paths
         self.methods = methods
         self.cookie = cookie
         self.expiry = expiry
@@ -134,9 +149,15 @@ class LogoutCore:
         return cookie_values(header, self.cookie.name)[:MAX_SESSIONS]
 
     def decide(self, request: Request) -> Decision:
-        """What to do with ``request`` (a request on one of the logout paths)."""
+        """What to do with ``request`` (a request on a logout or log out everywhere path)."""
         if request.method not in self.methods:
             return Respond(self.answers.not_allowed)
+        everywhere = request.path in self.everywhere_paths
+        keep_current: bool | None = False
+        if everywhere:
+            keep_current = _keep_current(request.query)
+            if keep_current is None:
+                return Respond(self.answers.bad_keep_current)
         values = self.cookie_values(request)
         refusal = self._refusal(request, values)
         if refusal is not None:
@@ -149,10 +170,11 @@ class LogoutCore:
                     return ReadBody(limit)
             location = self.redirects.location(request)
         https = request.https
-        end_headers = self.expiry.headers(https)
+        end_headers = () if keep_current else self.expiry.headers(https)
         texts = tuple(map(decode_value, values))
         try:
             session_ids = self._session_ids(texts)
+            users = self._users(values) if everywhere else ()
         except Exception as exc:
             plan = EndSessions((), (), self.answers.ok, end_headers, None, texts)
             return self.failed(plan, exc)
@@ -160,24 +182,36 @@ class LogoutCore:
         tokens = self.revocation.tokens(values) if self.revocation is not None else ()
         if session is None and tokens:
             session = fingerprint(texts[0])
-        if location is None:
-            success = self._ok[https]
-        else:
+        success: Response | None
+        if location is not None:
             success = self.answers.redirect(location).with_headers(end_headers)
+        else:
+            success = None if everywhere else self._ok[https]
+        if not self.deletes_sessions:  # cookie-only sessions: no record to delete
+            session_ids = ()
         return EndSessions(
-            session_ids if self.deletes_sessions else (),
-            tokens,
+            session_ids,
+            () if keep_current else tokens,
             success,
             end_headers,
             session,
             texts if session_ids is texts else (*texts, *session_ids),
+            everywhere,
+            users,
+            session_ids if keep_current else (),
+            texts if keep_current else (),
         )
 
-    def done(self, plan: EndSessions) -> Respond:
-        """The answer once the deletions of ``plan`` succeeded."""
+    def done(self, plan: EndSessions, ended: int = 0) -> Respond:
+        """The answer once ``plan`` was carried out and ended ``ended`` sessions."""
         success, session = plan.success, plan.session
+        if success is None:
+            success = self.answers.ended(ended).with_headers(plan.end_headers)
         outcome: Outcome = "ok" if session is not None else "anonymous"
-        return Respond(success, Report(outcome, success.status, session))
+        report = Report(outcome, success.status, session)
+        if plan.everywhere:
+            report.ended = ended
+        return Respond(success, report)
 
     def failed(self, plan: EndSessions, exc: BaseException) -> Respond:
         """The ``500`` answer when a store (or the id extractor) raised ``exc``.
@@ -215,6 +249,33 @@ class LogoutCore:
             return texts
         ids = (extract(text) for text in texts)
         return tuple(dict.fromkeys(i for i in ids if i))
+
+    def _users(self, values: list[str]) -> tuple[str, ...]:
+        # Cookie-only sessions name their user in the signed cookie itself.
+        revocation = self.revocation
+        if revocation is None or not revocation.ends_users:
+            return ()
+        found = (revocation.identify(value) for value in values)
+        return tuple(dict.fromkeys(f[0] for f in found if f is not None))
+
+
+def _keep_current(query: str) -> bool | None:
+    """``?keep_current=1``: ``True``; absent or ``0``: ``False``; ``None``: unreadable."""
+    if "keep_current" not in query:
+        return False
+    answers = {
+        _FLAGS.get(value.strip().lower())
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name == "keep_current"
+    }
+    if len(answers) != 1:
+        return None if answers else False
+    return answers.pop()
+
+
+# The values of ``keep_current``; empty is absent.
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS.update({"0": False, "false": False, "no": False, "off": False, "": False})
 
 
 def _describe(exc: BaseException) -> str:

@@ -53,6 +53,8 @@ class LogoutEvent:
     status: int
     #: The opaque error reference of a ``500`` (also in the log line), else ``None``.
     error_reference: str | None = None
+    #: A log out everywhere: how many sessions it ended; ``None`` for a plain logout.
+    ended: int | None = None
 
 
 #: A run of this many characters shared with a secret is masked wherever it appears.
@@ -117,6 +119,8 @@ class Report:
     reference: str | None = None
     #: The scrubbed traceback of a ``500``.
     details: str = ""
+    #: How many sessions a log out everywhere ended (``None``: a plain logout).
+    ended: int | None = None
 
 
 def log_safe(value: str) -> str:
@@ -153,6 +157,14 @@ class Reporter:
                 remote,
                 report.details,
             )
+        elif report.ended is not None:
+            logger.info(
+                "logout everywhere %s: session=%s ended=%d remote=%s",
+                report.outcome,
+                report.session or "-",
+                report.ended,
+                remote,
+            )
         else:
             logger.info(
                 "logout %s: session=%s remote=%s", report.outcome, report.session or "-", remote
@@ -167,6 +179,7 @@ class Reporter:
             outcome=report.outcome,
             status=report.status,
             error_reference=report.reference,
+            ended=report.ended,
         )
         for callback in self.callbacks:
             try:

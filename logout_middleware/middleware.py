@@ -19,6 +19,11 @@ another method (``HEAD`` and ``OPTIONS`` too)   ``405`` with ``Allow``, JSON bod
 cross-site, or a bad double-submit token        ``403``, JSON body, nothing deleted
 ==============================================  =========================================
 
+With ``index=`` and ``everywhere_path=``, ``POST everywhere_path`` ends every session
+of the current session's user (its ``user`` label in the index) and answers ``200``
+``{"message": "OK", "ended": N}``; ``?keep_current=1`` spares the current session and
+its cookie. :meth:`LogoutMiddleware.end_user_sessions` does the same from Python.
+
 Every answer carries ``Cache-Control: no-store``. The request path is ``PATH_INFO``,
 so an app mounted under a ``SCRIPT_NAME`` works unchanged.
 
@@ -38,13 +43,14 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .backends.base import RevocationStore, SessionBackend
+from .backends.base import RevocationStore, SessionBackend, SessionIndex
 from .cookies import CookieLike, CookieSpec
 from .core import EndSessions, ReadBody, Respond
+from .ending import SessionEnder
 from .events import LogoutEvent
 from .guards import CsrfGuard, OriginGuard
 from .request import Request
-from .revocation import RevocationFilter
+from .revocation import RevocationFilter, UserFromCookie
 from .settings import build_core
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +117,17 @@ class LogoutMiddleware:
     :param expose_errors: put the backend exception's text in the ``500`` body (for
         development; fragments of cookie values and session ids masked); otherwise the
         body holds an opaque error reference, logged too.
+    :param index: a :class:`~logout_middleware.SessionIndex`: which sessions belong to
+        whom. The application links a session at login with
+        ``index.add(session_id, ttl, user=...)``; every logout then forgets its
+        session there too.
+    :param everywhere_path: with ``index``, the path that logs the current session's
+        user out everywhere (``?keep_current=1``: out of every *other* session). Same
+        methods, guards and answers as the logout path, with ``"ended": N``.
+    :param user_from_cookie: cookie-only sessions (``revocation``): returns
+        ``(user, signed_at)`` for a cookie value, so that log out everywhere refuses
+        every cookie of the user signed before it (see
+        :class:`~logout_middleware.revocation.Revocation`). Needs ``index``.
     """
 
     def __init__(
@@ -144,6 +161,9 @@ class LogoutMiddleware:
         revocation: RevocationStore | None = None,
         revocation_max_age: float = 31 * 24 * 3600,
         expose_errors: bool = False,
+        index: SessionIndex | None = None,
+        everywhere_path: str | None = None,
+        user_from_cookie: UserFromCookie | None = None,
     ) -> None:
         if not callable(app):
             raise ValueError(f"app must be a WSGI application (a callable); got {app!r}")
@@ -154,12 +174,12 @@ class LogoutMiddleware:
         self.core = core
         #: The wrapped application.
         self.app = app
-        #: The session store (``None`` for cookie-only sessions with revocation).
-        self.backend = backend
         #: The logout paths, compared with ``PATH_INFO`` exactly.
         self.paths = core.paths
-        #: The revocation store, if any.
-        self.revocation = revocation
+        #: Carries out the core's plans against the stores (backend, index, revocation).
+        self.ender = SessionEnder(backend, index, core.revocation)
+        # Every path the middleware answers itself.
+        self._paths = (*core.paths, *core.everywhere_paths)
         # What other requests are handed to: the app, or the app behind the filter
         # that hides revoked cookies (a bound method: one call level less).
         self._downstream: WSGIApplication = app
@@ -174,7 +194,7 @@ class LogoutMiddleware:
         # logout paths, one call. PATH_INFO may be absent when it is empty; the try
         # costs nothing when it is there.
         try:
-            if environ["PATH_INFO"] in self.paths:
+            if environ["PATH_INFO"] in self._paths:
                 return self._logout(environ, start_response)
         except KeyError:
             pass
@@ -200,20 +220,53 @@ class LogoutMiddleware:
     def _end_sessions(self, plan: EndSessions) -> Respond:
         failure: Exception | None = None
         try:
-            if self.backend is not None:
-                for session_id in plan.session_ids:
-                    self.backend.delete(session_id)
-            if self.core.revocation is not None:
-                self.core.revocation.revoke(plan.tokens)
+            ended = self.ender.run(plan)
         except Exception as exc:
             failure = exc
         # Answered outside the except block, so that nothing raised later (an
         # on_logout callback) chains this exception, and its text, into a log.
         if failure is not None:
             return self.core.failed(plan, failure)
-        return self.core.done(plan)
+        return self.core.done(plan, ended)
+
+    def end_user_sessions(self, user: str, *, keep: str | None = None) -> int:
+        """End every session of ``user`` (its ``user`` label in the index) but ``keep``.
+
+        For a password change or an account disabled by an administrator: each session
+        is deleted through the backend and forgotten in the index; with
+        ``user_from_cookie``, every cookie-only session of the user signed before now is
+        refused from now on (``keep``, a cookie value, excepted). Returns how many
+        recorded sessions ended (cookie-only sessions have no record to count). Raises
+        when a store failed; the sessions that may still exist stay in the index, so
+        calling again finishes the work.
+        """
+        if self.index is None:
+            raise ValueError("end_user_sessions needs index=... (a SessionIndex)")
+        if not isinstance(user, str) or not user:
+            raise ValueError(f"user must be a non-empty string such as 'alice'; got {user!r}")
+        return self.ender.end_user(user, keep=keep)
 
     # -- the settings, as built ------------------------------------------------------
+
+    @property
+    def backend(self) -> SessionBackend | None:
+        """The session store (``None`` for cookie-only sessions with revocation)."""
+        return self.ender.backend
+
+    @property
+    def index(self) -> SessionIndex | None:
+        """The session index, if any."""
+        return self.ender.index
+
+    @property
+    def revocation(self) -> RevocationStore | None:
+        """The revocation store, if any."""
+        return None if self.core.revocation is None else self.core.revocation.store
+
+    @property
+    def everywhere_path(self) -> str | None:
+        """The log out everywhere path, if any."""
+        return self.core.everywhere_paths[0] if self.core.everywhere_paths else None
 
     @property
     def methods(self) -> tuple[str, ...]:

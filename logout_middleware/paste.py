@@ -31,15 +31,18 @@ exactly the constructor's keywords):
   ``cookie_samesite`` is the exception: ``Lax``, ``Strict`` and ``None`` are the
   attribute's values as a browser spells them, and an empty value means no SameSite
   attribute;
-* callables (``session_id_from_cookie``, each item of ``on_logout``):
-  ``package.module:name``.
+* callables (``session_id_from_cookie``, ``user_from_cookie``, each item of
+  ``on_logout``): ``package.module:name``.
 
 The stores are named by URLs (:mod:`logout_middleware.backends.urls`), with their
-options as ``backend.<name>`` and ``revocation.<name>`` keys::
+options as ``backend.<name>``, ``revocation.<name>`` and ``index.<name>`` keys::
 
     backend = redis://127.0.0.1:6379/0
     backend.key_prefix = session:
     revocation = sqlite:///%(here)s/revoked.sqlite3
+    index = redis://127.0.0.1:6379/0
+    index.key_prefix = session-index:
+    everywhere_path = /logout/everywhere
 
 ``signed_secret_key`` is a shorthand for ``session_id_from_cookie =
 signed_session_id(key)``: Flask-Session's ``SESSION_USE_SIGNER`` cookies. A secret is
@@ -68,7 +71,7 @@ from ._convert import (
     as_optional_str,
     as_str,
 )
-from .backends.urls import backend_from_url, revocation_store_from_url
+from .backends.urls import backend_from_url, index_from_url, revocation_store_from_url
 from .middleware import LogoutMiddleware
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,8 +90,8 @@ def _samesite(value: str, key: str) -> str | None:
     return value.strip() or None
 
 
-def _revocation(value: str, key: str) -> Any:
-    return value  # a URL: built with its revocation.* options in middleware_options
+def _store_url(value: str, key: str) -> Any:
+    return value  # a URL: built with its <key>.* options in middleware_options
 
 
 #: Each ini key of the filter section and the converter of its string.
@@ -116,17 +119,22 @@ OPTIONS: dict[str, Converter] = {
     "allowed_redirect_hosts": as_list,
     "max_form_size": as_int,
     "on_logout": as_callables,
-    "revocation": _revocation,
+    "revocation": _store_url,
     "revocation_max_age": as_float,
     "expose_errors": as_bool,
+    "index": _store_url,
+    "everywhere_path": as_optional_str,
+    "user_from_cookie": as_callable,
 }
+#: The store keywords built from a URL, and their factories.
+_STORE_URLS = {"revocation": revocation_store_from_url, "index": index_from_url}
 #: Keys of the filter section that are not keywords of the middleware.
 OWN_KEYS = ("backend", "signed_secret_key", "signed_secret_key.fallbacks")
 
 
 def _split(local_conf: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     plain: dict[str, str] = {}
-    stores: dict[str, dict[str, str]] = {"backend": {}, "revocation": {}}
+    stores: dict[str, dict[str, str]] = {"backend": {}, "revocation": {}, "index": {}}
     for key, value in local_conf.items():
         store, dot, option = key.partition(".")
         if dot and store in stores:
@@ -143,7 +151,7 @@ def middleware_options(local_conf: Mapping[str, str]) -> dict[str, Any]:
     Raises :class:`ValueError` for an unknown key or a value of the wrong type.
     """
     plain, stores = _split(local_conf)
-    valid = sorted({*OPTIONS, *OWN_KEYS, "backend.<option>", "revocation.<option>"})
+    valid = sorted({*OPTIONS, *OWN_KEYS, *(f"{store}.<option>" for store in stores)})
     for key in plain:
         if key not in OPTIONS and key not in OWN_KEYS:
             raise ValueError(
@@ -159,8 +167,9 @@ def middleware_options(local_conf: Mapping[str, str]) -> dict[str, Any]:
             "redis://..., postgresql+psycopg://...), or 'revocation = URL' for "
             "cookie-only sessions"
         )
-    if stores["revocation"] and "revocation" not in plain:
-        raise ValueError("revocation.* options are set but there is no 'revocation = URL'")
+    for store in _STORE_URLS:
+        if stores[store] and store not in plain:
+            raise ValueError(f"{store}.* options are set but there is no '{store} = URL'")
     secret_key = plain.pop("signed_secret_key", None)
     fallbacks = plain.pop("signed_secret_key.fallbacks", None)
     options = {key: OPTIONS[key](value, f"option {key!r}") for key, value in plain.items()}
@@ -175,10 +184,9 @@ def middleware_options(local_conf: Mapping[str, str]) -> dict[str, Any]:
         keys = [line.strip() for line in (fallbacks or "").splitlines() if line.strip()]
         options["session_id_from_cookie"] = signed_session_id([*keys, secret_key.strip()])
     options["backend"] = backend_from_url(backend_url, stores["backend"]) if backend_url else None
-    if "revocation" in options:
-        options["revocation"] = revocation_store_from_url(
-            options["revocation"], stores["revocation"]
-        )
+    for store, from_url in _STORE_URLS.items():
+        if store in options:
+            options[store] = from_url(options[store], stores[store])
     return options
 
 

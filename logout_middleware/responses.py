@@ -16,6 +16,7 @@ __all__ = ["Answers", "Header", "Response", "json_response"]
 _REASONS = {
     200: "OK",
     303: "See Other",
+    400: "Bad Request",
     403: "Forbidden",
     405: "Method Not Allowed",
     500: "Internal Server Error",
@@ -51,9 +52,11 @@ class Response:
         return response
 
 
-def json_response(status: int, message: str, headers: Iterable[Header] = ()) -> Response:
-    """Build a JSON ``{"message": message}`` answer with ``no-store`` caching."""
-    body = json.dumps({"message": message}).encode("utf-8")
+def json_response(
+    status: int, message: str, headers: Iterable[Header] = (), **fields: object
+) -> Response:
+    """Build a JSON ``{"message": message, **fields}`` answer with ``no-store`` caching."""
+    body = json.dumps({"message": message, **fields}).encode("utf-8")
     return Response(
         status,
         [("Content-Type", "application/json"), ("Cache-Control", "no-store"), *headers],
@@ -79,6 +82,10 @@ class Answers:
         self.forbidden = json_response(403, "Forbidden. Cross-site logout request refused.")
         #: ``403``: a missing or wrong double-submit token.
         self.bad_token = json_response(403, "Forbidden. Missing or invalid CSRF token.")
+        #: ``400``: a log out everywhere with an unreadable ``keep_current``.
+        self.bad_keep_current = json_response(
+            400, "Bad request. keep_current must be 1 or 0 (also true/false, yes/no, on/off)."
+        )
         self._redirect = Response(
             303, [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")], b""
         )
@@ -86,6 +93,11 @@ class Answers:
     def redirect(self, location: str) -> Response:
         """``303 See Other`` to ``location`` (an absolute URL), empty body."""
         return self._redirect.with_headers([("Location", location)])
+
+    @staticmethod
+    def ended(count: int) -> Response:
+        """``200`` ``{"message": "OK", "ended": count}``: a log out everywhere."""
+        return json_response(200, "OK", ended=count)
 
     @staticmethod
     def error(message: str) -> Response:

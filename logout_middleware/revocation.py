@@ -33,15 +33,16 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._validation import positive_seconds
-from .backends.base import RevocationStore
+from .backends.base import RevocationStore, SessionIndex
 from .backends.memory_revocation import MemoryRevocationStore
 from .backends.redis_revocation import RedisRevocationStore
 from .backends.sqlite_revocation import SQLiteRevocationStore
-from .sessionref import CookieReading, read_cookie, session_tokens
+from .sessionref import CookieReading, decode_value, read_cookie, session_tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -55,9 +56,20 @@ __all__ = [
     "RevocationFilter",
     "RevocationStore",
     "SQLiteRevocationStore",
+    "UserFromCookie",
     "cookie_token",
     "cookie_tokens",
+    "not_before_key",
 ]
+
+#: ``user_from_cookie``: the user a cookie-only session belongs to and the Unix time
+#: its cookie was signed, or ``None`` (no user, a bad signature).
+UserFromCookie = Callable[[str], "tuple[str, float] | None"]
+
+
+def not_before_key(user: str) -> str:
+    """The session index entry that holds ``user``'s *not before* time."""
+    return f"logout-middleware:not-before:{user}"
 
 logger = logging.getLogger("logout_middleware.revocation")
 
@@ -86,6 +98,14 @@ class Revocation:
     :param max_age: how long a revoked session is remembered, in seconds.
     :param on_error: ``"strip"`` or ``"raise"``; see :class:`RevocationFilter`.
     :param max_values: most distinct values of the cookie looked up per request.
+    :param index: the session index that keeps each user's *not before* time, for
+        log out everywhere with cookie-only sessions (with ``user_from_cookie``).
+    :param user_from_cookie: reads a cookie value (decoded, as the application's
+        session library reads it) and returns ``(user, signed_at)``: the user the
+        session belongs to and the Unix time its signature was made (itsdangerous'
+        ``loads(..., return_timestamp=True)``, Django's ``TimestampSigner``), or
+        ``None`` for no user or a bad signature. Log out everywhere then refuses
+        every cookie of that user signed before it happened.
     """
 
     def __init__(
@@ -96,6 +116,8 @@ class Revocation:
         max_age: float = 31 * 24 * 3600,
         on_error: Literal["strip", "raise"] = "strip",
         max_values: int = 4,
+        index: SessionIndex | None = None,
+        user_from_cookie: UserFromCookie | None = None,
     ) -> None:
         if not isinstance(store, RevocationStore):
             raise ValueError(
@@ -116,6 +138,24 @@ class Revocation:
         self.on_error = on_error
         #: Most distinct values looked up per request.
         self.max_values = max_values
+        if user_from_cookie is not None and not callable(user_from_cookie):
+            raise ValueError("user_from_cookie must be a callable or None")
+        if user_from_cookie is not None and index is None:
+            raise ValueError(
+                "user_from_cookie needs index=... (a SessionIndex such as "
+                "SQLiteSessionIndex(path)): it keeps each user's not-before time"
+            )
+        #: The index that keeps each user's not-before time, if any.
+        self.index = index
+        #: ``(user, signed_at)`` of a cookie value, if log out everywhere is on.
+        self.user_from_cookie = user_from_cookie
+        # A browser repeats its cookie: each value is verified once (bounded).
+        self._identify = functools.lru_cache(maxsize=4096)(self._user_of)
+
+    @property
+    def ends_users(self) -> bool:
+        """Whether log out everywhere reaches cookie-only sessions (``user_from_cookie``)."""
+        return self.user_from_cookie is not None
 
     # -- at logout -------------------------------------------------------------
 
@@ -128,6 +168,16 @@ class Revocation:
         """Record ``tokens`` in the store for ``max_age``; raises when the store fails."""
         for token in tokens:
             self.store.revoke(token, self.max_age)
+
+    def end_users(self, users: Iterable[str], *, keep_value: str | None = None) -> None:
+        """Refuse, from now on, every cookie of ``users`` signed before now, except
+        ``keep_value`` (the cookie value of the session kept). Raises when the store
+        failed."""
+        assert self.index is not None  # ensured at construction with user_from_cookie
+        keep = _tokens(keep_value)[0] if keep_value else ""
+        now = repr(time.time())
+        for user in users:
+            self.index.add(not_before_key(user), self.max_age, not_before=now, keep=keep)
 
     # -- on every other request ------------------------------------------------
 
@@ -157,7 +207,9 @@ class Revocation:
         failed = False
         for value in values:
             try:
-                if any(self.store.is_revoked(t) for t in _tokens(value)):
+                if any(self.store.is_revoked(t) for t in _tokens(value)) or (
+                    self.user_from_cookie is not None and self._signed_too_early(value)
+                ):
                     revoked.add(value)
             except Exception:
                 if self.on_error == "raise":
@@ -169,6 +221,37 @@ class Revocation:
                 revoked.add(value)
                 failed = True
         return revoked, bool(revoked) and not failed
+
+    def identify(self, value: str) -> tuple[str, float] | None:
+        """``user_from_cookie`` of a cookie value as it appears in the header (cached:
+        each value is verified once); ``None`` when it names no user or raised."""
+        return self._identify(value)
+
+    def _user_of(self, value: str) -> tuple[str, float] | None:
+        assert self.user_from_cookie is not None
+        try:
+            found = self.user_from_cookie(decode_value(value))
+        except Exception:  # a hook that raises on a forged cookie: no user
+            logger.warning("user_from_cookie raised; the cookie is taken as no user's")
+            return None
+        if found is None:
+            return None
+        user, signed_at = found
+        return str(user), float(signed_at)
+
+    def _signed_too_early(self, value: str) -> bool:
+        # A cookie of a user who logged out everywhere after it was signed (I/O).
+        assert self.index is not None
+        found = self._identify(value)
+        if found is None:
+            return False
+        user, signed_at = found
+        entry = self.index.labels(not_before_key(user))
+        not_before = entry.get("not_before")
+        if not not_before or signed_at >= float(not_before):
+            return False
+        keep = entry.get("keep")
+        return not keep or keep not in _tokens(value)
 
     def expiry(self, https: bool) -> Header:
         """The ``Set-Cookie`` header that expires the session cookie."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._validation import callables, flag, positive_seconds, strings
-from .backends.base import RevocationStore, SessionBackend
+from .backends.base import RevocationStore, SessionBackend, SessionIndex
 from .cookies import CookieLike, CookieSpec, to_cookie_spec
 from .core import LogoutCore
 from .events import LogoutEvent, Reporter
@@ -21,7 +21,7 @@ from .expiry import CookieExpiry, cookie_defaults
 from .guards import CsrfGuard, OriginGuard
 from .redirects import RedirectPolicy
 from .responses import Answers
-from .revocation import Revocation
+from .revocation import Revocation, UserFromCookie
 
 __all__ = ["build_core", "csrf_guard_for"]
 
@@ -57,12 +57,16 @@ def build_core(
     revocation: RevocationStore | None,
     revocation_max_age: float,
     expose_errors: bool,
+    index: SessionIndex | None,
+    everywhere_path: str | None,
+    user_from_cookie: UserFromCookie | None,
 ) -> LogoutCore:
     """Validate the middleware's settings and assemble its core.
 
     Raises :class:`ValueError` that names the setting and says what to write.
     """
-    _check_backend(backend, revocation)
+    _check_backend(backend, revocation, user_from_cookie)
+    paths = _paths(path)
     max_age = positive_seconds(revocation_max_age, "revocation_max_age")
     methods_ = _methods(methods)
     if session_id_from_cookie is not None and not callable(session_id_from_cookie):
@@ -89,7 +93,8 @@ def build_core(
     )
     guard = OriginGuard(trusted_origins)
     return LogoutCore(
-        paths=_paths(path),
+        paths=paths,
+        everywhere_paths=_everywhere_paths(everywhere_path, index, paths),
         methods=methods_,
         cookie=cookie,
         expiry=CookieExpiry(cookie, (*also_expire, *csrf_cookie), sweep_domains, clear_site_data),
@@ -97,7 +102,7 @@ def build_core(
         origin_guard=guard if flag(cross_site_protection, "cross_site_protection") else None,
         csrf_guard=csrf_guard,
         redirects=redirects if redirect_to is not None else None,
-        revocation=None if revocation is None else Revocation(revocation, cookie, max_age=max_age),
+        revocation=_revocation(revocation, cookie, max_age, index, user_from_cookie),
         session_id_from_cookie=session_id_from_cookie,
         deletes_sessions=backend is not None,
         expose_errors=flag(expose_errors, "expose_errors"),
@@ -105,7 +110,26 @@ def build_core(
     )
 
 
-def _check_backend(backend: Any, revocation: Any) -> None:
+def _revocation(
+    store: RevocationStore | None,
+    cookie: CookieSpec,
+    max_age: float,
+    index: SessionIndex | None,
+    user_from_cookie: UserFromCookie | None,
+) -> Revocation | None:
+    if store is None:
+        return None
+    return Revocation(
+        store, cookie, max_age=max_age, index=index, user_from_cookie=user_from_cookie
+    )
+
+
+def _check_backend(backend: Any, revocation: Any, user_from_cookie: Any) -> None:
+    if user_from_cookie is not None and revocation is None:
+        raise ValueError(
+            "user_from_cookie is for cookie-only sessions: it needs revocation=... "
+            "(a RevocationStore) and index=..."
+        )
     if backend is None and revocation is None:
         raise ValueError(
             "backend is required: pass a SessionBackend such as SQLiteBackend(...); "
@@ -118,11 +142,40 @@ def _check_backend(backend: Any, revocation: Any) -> None:
         )
 
 
-def _paths(path: str | Iterable[str]) -> tuple[str, ...]:
-    paths = strings(path, "path")
+def _everywhere_paths(
+    everywhere_path: str | None, index: Any, logout_paths: tuple[str, ...]
+) -> tuple[str, ...]:
+    if index is not None and not isinstance(index, SessionIndex):
+        raise ValueError(
+            "index must be a SessionIndex (add, find, labels, remove), such as "
+            f"SQLiteSessionIndex(path); got {type(index).__name__}"
+        )
+    if everywhere_path is None:
+        return ()
+    if index is None:
+        raise ValueError(
+            "everywhere_path needs index=... (a SessionIndex such as "
+            "SQLiteSessionIndex(path)): it finds the sessions of the user"
+        )
+    (everywhere,) = _paths(everywhere_path, "everywhere_path", single=True)
+    if everywhere in logout_paths:
+        raise ValueError(
+            f"everywhere_path {everywhere!r} is also a logout path; give it a path of its "
+            "own, such as '/logout/everywhere'"
+        )
+    return (everywhere,)
+
+
+def _paths(
+    path: str | Iterable[str], name: str = "path", *, single: bool = False
+) -> tuple[str, ...]:
+    if single and not isinstance(path, str):
+        raise ValueError(f"{name} must be one path such as '/logout/everywhere'; got {path!r}")
+    paths = strings(path, name)
     for p in paths:
         if not p.startswith("/"):
-            raise ValueError(f"logout path must start with '/'; got {p!r}")
+            label = "logout path" if name == "path" else name
+            raise ValueError(f"{label} must start with '/'; got {p!r}")
     return paths
 
 

@@ -281,12 +281,33 @@ def test_every_constructor_option_can_be_written_in_an_ini_file(key: str) -> Non
         "allowed_redirect_hosts": "a.example",
         "max_form_size": "10",
         "revocation_max_age": "1.5",
+        "index": "memory:",
+        "everywhere_path": "/logout/everywhere",
+        "user_from_cookie": "builtins:len",
     }
     value = samples.get(key, "true")
     conf = {"backend": "memory:", key: value}
     if key.startswith("csrf_cookie_name") or key == "csrf_header_name":
         conf.update(csrf_cookie_name="XSRF-TOKEN", csrf_header_name="X-XSRF-TOKEN")
+    if key == "everywhere_path":
+        conf["index"] = "memory:"
+    if key == "user_from_cookie":
+        conf.update(index="memory:", revocation="memory:")
     assert isinstance(build(**conf), LogoutMiddleware)
+
+
+def test_the_index_and_everywhere_path_from_an_ini_file(tmp_path: Path) -> None:
+    from logout_middleware import SQLiteSessionIndex
+
+    middleware = build(
+        backend="memory:",
+        index=f"sqlite:///{tmp_path}/index.sqlite3",
+        **{"index.table": "who_has_what"},
+        everywhere_path="/logout/everywhere",
+    )
+    assert isinstance(middleware.index, SQLiteSessionIndex)
+    assert middleware.index.table == "who_has_what"
+    assert middleware.everywhere_path == "/logout/everywhere"
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -321,6 +342,9 @@ def test_unknown_backend_option_is_named_and_the_valid_ones_listed(tmp_path: Pat
         ({"backend": "memory:", "revocation.table": "x"}, "no 'revocation = URL'"),
         ({"backend.table": "x"}, "no 'backend = URL'"),
         ({"backend": "memory:", "revocation": "ftp://x"}, "not a revocation store URL"),
+        ({"backend": "memory:", "index.table": "x"}, "no 'index = URL'"),
+        ({"backend": "memory:", "everywhere_path": "/e"}, "everywhere_path needs index"),
+        ({"backend": "memory:", "index": "memory:", "index.tabel": "x"}, "'tabel'"),
     ],
 )
 def test_bad_values_raise_value_error_that_says_what_to_change(
