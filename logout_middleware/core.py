@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from .cookies import CookieSpec
-from .events import Outcome, Report, Reporter, fingerprint, scrub
+from .events import Outcome, Report, Reporter, scrub
 from .expiry import CookieExpiry
 from .guards import CsrfGuard, OriginGuard
 from .redirects import RedirectPolicy
@@ -81,8 +81,9 @@ class EndSessions:
     success: Response | None
     #: The cookie expiry headers, sent with the success and the failure alike.
     end_headers: tuple[Header, ...]
-    #: Fingerprint of the session for the log and the event.
-    session: str | None
+    #: The session (its id, or the cookie value) named by the log and the event, by
+    #: fingerprint only: see :class:`~logout_middleware.events.Report`.
+    subject: str | None
     #: Every raw value and id of the request, masked in error texts.
     secrets: tuple[str, ...]
     #: Log out everywhere: end every session of the users of ``session_ids``.
@@ -178,10 +179,8 @@ class LogoutCore:
         except Exception as exc:
             plan = EndSessions((), (), self.answers.ok, end_headers, None, texts)
             return self.failed(plan, exc)
-        session = fingerprint(session_ids[0]) if session_ids else None
         tokens = self.revocation.tokens(values) if self.revocation is not None else ()
-        if session is None and tokens:
-            session = fingerprint(texts[0])
+        subject = session_ids[0] if session_ids else texts[0] if tokens else None
         success: Response | None
         if location is not None:
             success = self.answers.redirect(location).with_headers(end_headers)
@@ -194,7 +193,7 @@ class LogoutCore:
             () if keep_current else tokens,
             success,
             end_headers,
-            session,
+            subject,
             texts if session_ids is texts else (*texts, *session_ids),
             everywhere,
             users,
@@ -204,14 +203,12 @@ class LogoutCore:
 
     def done(self, plan: EndSessions, ended: int = 0) -> Respond:
         """The answer once ``plan`` was carried out and ended ``ended`` sessions."""
-        success, session = plan.success, plan.session
+        success, subject = plan.success, plan.subject
         if success is None:
             success = self.answers.ended(ended).with_headers(plan.end_headers)
-        outcome: Outcome = "ok" if session is not None else "anonymous"
-        report = Report(outcome, success.status, session)
-        if plan.everywhere:
-            report.ended = ended
-        return Respond(success, report)
+        outcome: Outcome = "ok" if subject is not None else "anonymous"
+        count = ended if plan.everywhere else None
+        return Respond(success, Report(outcome, success.status, None, ended=count, subject=subject))
 
     def failed(self, plan: EndSessions, exc: BaseException) -> Respond:
         """The ``500`` answer when a store (or the id extractor) raised ``exc``.
@@ -230,7 +227,8 @@ class LogoutCore:
         else:
             message = f"Error reference: {reference}"
         response = self.answers.error(message).with_headers(plan.end_headers)
-        return Respond(response, Report("error", 500, plan.session, None, reference, details))
+        report = Report("error", 500, None, None, reference, details, subject=plan.subject)
+        return Respond(response, report)
 
     def _refusal(self, request: Request, values: list[str]) -> Respond | None:
         reason, response = None, self.answers.forbidden
@@ -240,8 +238,8 @@ class LogoutCore:
             reason, response = self.csrf_guard.refuses(request), self.answers.bad_token
         if reason is None:
             return None
-        session = fingerprint(decode_value(values[0])) if values else None
-        return Respond(response, Report("forbidden", 403, session, reason))
+        subject = decode_value(values[0]) if values else None
+        return Respond(response, Report("forbidden", 403, None, reason, subject=subject))
 
     def _session_ids(self, texts: tuple[str, ...]) -> tuple[str, ...]:
         extract = self.session_id_from_cookie

@@ -105,22 +105,57 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return "".join(out)
 
 
-@dataclass(slots=True)
 class Report:
-    """What the core decided about one logout request, for the log and the events."""
+    """What the core decided about one logout request, for the log and the events.
 
-    outcome: Outcome
-    status: int
-    #: Fingerprint of the session (or of the cookie, when refused), if any.
-    session: str | None = None
-    #: Why a request was refused.
-    reason: str | None = None
-    #: The opaque reference of a ``500``.
-    reference: str | None = None
-    #: The scrubbed traceback of a ``500``.
-    details: str = ""
-    #: How many sessions a log out everywhere ended (``None``: a plain logout).
-    ended: int | None = None
+    The session's fingerprint is computed when something reads :attr:`session` (a log
+    line at its level, a callback), not on every logout: pass the raw id as
+    ``subject`` and it is never logged, only fingerprinted.
+    """
+
+    __slots__ = ("_session", "_subject", "details", "ended", "outcome", "reason", "reference",
+                 "status")
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        status: int,
+        session: str | None = None,
+        reason: str | None = None,
+        reference: str | None = None,
+        details: str = "",
+        ended: int | None = None,
+        *,
+        subject: str | None = None,
+    ) -> None:
+        self.outcome = outcome
+        self.status = status
+        #: Why a request was refused.
+        self.reason = reason
+        #: The opaque reference of a ``500``.
+        self.reference = reference
+        #: The scrubbed traceback of a ``500``.
+        self.details = details
+        #: How many sessions a log out everywhere ended (``None``: a plain logout).
+        self.ended = ended
+        self._session = session
+        self._subject = subject
+
+    @property
+    def session(self) -> str | None:
+        """Fingerprint of the session (or of the cookie, when refused), if any."""
+        if self._session is None and self._subject is not None:
+            self._session = fingerprint(self._subject)
+        return self._session
+
+
+#: The level of each outcome's log line.
+_LEVELS = {
+    "ok": logging.INFO,
+    "anonymous": logging.INFO,
+    "forbidden": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def log_safe(value: str) -> str:
@@ -140,6 +175,8 @@ class Reporter:
 
     def report(self, report: Report, request: Request) -> None:
         """Log ``report`` about ``request`` and emit its event."""
+        if not self.callbacks and not logger.isEnabledFor(_LEVELS[report.outcome]):
+            return  # nothing reads it: no fingerprint, no formatting
         remote = request.remote_addr or "-"
         if report.outcome == "forbidden":
             logger.warning(

@@ -86,7 +86,10 @@ class Case:
     shape: Shape
 
 
-CASES = [Case("flask", flask_app, flask_user, FLASK), Case("pyramid", pyramid_app, pyramid_user, PYRAMID)]
+CASES = [
+    Case("flask", flask_app, flask_user, FLASK),
+    Case("pyramid", pyramid_app, pyramid_user, PYRAMID),
+]
 
 
 @dataclass

@@ -49,7 +49,7 @@ def test_the_cap_counts_distinct_values_and_skips_empty_ones() -> None:
 def test_a_cookie_header_without_the_name_ends_no_session() -> None:
     plan = core().decide(post("other=1; sess=2"))
     assert isinstance(plan, EndSessions)
-    assert plan.session_ids == () and plan.session is None
+    assert plan.session_ids == () and plan.subject is None
     assert core().done(plan).report.outcome == "anonymous"  # type: ignore[union-attr]
 
 
@@ -232,7 +232,7 @@ def test_ids_from_the_extractor_are_distinct_and_non_empty() -> None:
     plan = c.decide(post("session=a; session=b; session=c; session=d"))
     assert isinstance(plan, EndSessions)
     assert plan.session_ids == ("x",)
-    assert plan.session == fingerprint("x")
+    assert plan.subject == "x"
     assert plan.secrets == ("a", "b", "c", "d", "x")
 
 
@@ -248,7 +248,7 @@ def test_with_revocation_the_tokens_of_every_value_are_revoked() -> None:
     assert isinstance(plan, EndSessions)
     assert plan.session_ids == ()  # no backend: nothing to delete
     assert plan.tokens == (*session_tokens("one"), *session_tokens("two"))
-    assert plan.session == fingerprint("one")  # named by the cookie: there is no id
+    assert plan.subject == "one"  # named by the cookie: there is no id
     assert c.done(plan).report.outcome == "ok"  # type: ignore[union-attr]
 
 
@@ -257,7 +257,7 @@ def test_with_revocation_and_an_extractor_that_finds_nothing_the_cookie_names_it
              session_id_from_cookie=lambda v: None)
     plan = c.decide(post("session=forged"))
     assert isinstance(plan, EndSessions)
-    assert plan.session == fingerprint("forged") and plan.tokens
+    assert plan.subject == "forged" and plan.tokens
 
 
 def test_with_a_backend_and_revocation_both_happen() -> None:

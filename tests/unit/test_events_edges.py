@@ -153,3 +153,24 @@ def test_a_raising_callback_is_logged_and_the_next_still_runs(
 def test_every_occurrence_of_a_short_secret_is_masked() -> None:
     m = mask("abcd")
     assert scrub("abcd abcd abcd abcd", ["abcd"]) == f"{m} {m} {m} {m}"
+
+
+def test_the_fingerprint_is_made_only_when_a_log_line_or_a_callback_reads_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from logout_middleware import events
+
+    made: list[str] = []
+    real = events.fingerprint
+    monkeypatch.setattr(events, "fingerprint", lambda v: made.append(v) or real(v))
+    with caplog.at_level(logging.WARNING, logger="logout_middleware"):
+        Reporter(()).report(Report("ok", 200, subject="raw-session-id"), request())
+        assert made == []  # nothing reads it: no hashing on the hot path
+    with caplog.at_level(logging.INFO, logger="logout_middleware"):
+        Reporter(()).report(Report("ok", 200, subject="raw-session-id"), request())
+    assert made == ["raw-session-id"]
+    assert real("raw-session-id") in caplog.text and "raw-session-id" not in caplog.text
+    seen: list[LogoutEvent] = []
+    Reporter((seen.append,)).report(Report("ok", 200, subject="raw-session-id"), request())
+    assert seen[0].session == real("raw-session-id")
+    assert "raw-session-id" not in repr(Report("ok", 200, subject="raw-session-id"))
