@@ -5,33 +5,41 @@ per backend. A class provides the ``make`` fixture (``make(prefix)`` returns a b
 that uses ``prefix``) and ``put``/``has``, which write and read the store *directly*
 (raw Redis commands, raw SQL), so that the contract also checks the record layout.
 
-* :class:`BackendContract` -- every backend.
+* :class:`BackendContract` -- every backend, ``delete`` and ``delete_many``. A class
+  may also provide ``round_trips(backend)``, a context manager that records each
+  store round trip made inside it, and ``max_round_trips``, the most that
+  ``delete_many`` of 1 200 ids may take.
 * :class:`PrefixContract` -- backends with a ``key_prefix``.
 * :class:`SharedContract` -- stores shared between processes (deletes from forked
   worker processes).
 * :class:`FailureContract` -- stores that can fail: the ``broken`` fixture returns a
   backend whose store cannot be reached, and ``delete`` must raise.
+* :class:`TransactionContract` -- SQL stores, whose ``delete_many`` is one
+  transaction: ``refuse_deleting(backend, key)`` makes the store refuse to delete that
+  record (a trigger), and a failing chunk must leave every record in place.
 * :class:`RevocationContract` -- revocation stores (``revoke``/``is_revoked``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from logout_middleware.backends import SessionBackend
+from logout_middleware.backends import SessionBackend, delete_sessions
 from logout_middleware.revocation import RevocationStore
 
 
 def store_token(name: str) -> str:
     """An opaque token as the stores receive them: a hex SHA-256 digest."""
     return hashlib.sha256(name.encode()).hexdigest()
+
 
 #: Ids that would do damage if a backend used them as a pattern or pasted them into
 #: a query, or that a store might not be able to hold.
@@ -87,6 +95,20 @@ class BackendContract:
     def key_of(self, backend: Any, session_id: str) -> str:
         return str(getattr(backend, "key_prefix", "")) + session_id
 
+    def put_ids(self, backend: Any, session_ids: list[str]) -> None:
+        """Write a record for each id; a store may override it to write them faster."""
+        for sid in session_ids:
+            assert self.put_id(backend, sid)
+
+    #: The most round trips ``delete_many`` of 1 200 ids may take (``round_trips``).
+    max_round_trips = 0
+
+    @contextlib.contextmanager
+    def round_trips(self, backend: Any) -> Iterator[list[str] | None]:
+        """Record each store round trip made inside the block; ``None``: nothing to
+        count (a store in this process's memory)."""
+        yield None
+
     def test_backend_satisfies_session_backend(self, backend: Any) -> None:
         assert isinstance(backend, SessionBackend)
 
@@ -128,6 +150,69 @@ class BackendContract:
         backend.delete(sid)
         assert backend.get(sid) is None
 
+    def test_delete_many_deletes_every_given_record_and_nothing_else(self, backend: Any) -> None:
+        doomed, kept = ["m1", "m2", "m3", "m1-and-more"], ["m4", "M1", "m", "m1 "]
+        for sid in doomed + kept:
+            assert self.put_id(backend, sid)
+        backend.delete_many(doomed)
+        assert not any(self.has_id(backend, sid) for sid in doomed)
+        for sid in kept:
+            assert self.has_id(backend, sid), sid
+
+    def test_delete_many_with_unknown_repeated_or_no_ids_succeeds(self, backend: Any) -> None:
+        for sid in ("r1", "r2", "survivor"):
+            assert self.put_id(backend, sid)
+        backend.delete_many(["r1", "never-existed", "r1", "", "r2", "r2"])
+        backend.delete_many(iter(["r1", "r2"]))  # again, from an iterator: still fine
+        backend.delete_many([])
+        backend.delete_many(iter(()))
+        assert not self.has_id(backend, "r1") and not self.has_id(backend, "r2")
+        assert self.has_id(backend, "survivor")
+
+    def test_delete_many_of_hostile_ids_is_harmless(self, backend: Any) -> None:
+        for sid in BYSTANDERS:
+            assert self.put_id(backend, sid)
+        stored = [sid for sid in HOSTILE_IDS.values() if self.put_id(backend, sid)]
+        backend.delete_many(HOSTILE_IDS.values())
+        assert not any(self.has_id(backend, sid) for sid in stored)
+        for sid in BYSTANDERS:
+            assert self.has_id(backend, sid), sid
+
+    def test_delete_many_of_1200_ids_crosses_the_chunks(self, backend: Any) -> None:
+        ids = [f"bulk-{i}" for i in range(1200)]
+        self.put_ids(backend, [*ids, "bulk-survivor"])
+        backend.delete_many(ids)
+        assert not any(self.has_id(backend, sid) for sid in ids[::97] + ids[-3:])
+        assert self.has_id(backend, "bulk-survivor")
+        if hasattr(backend, "get"):
+            assert all(backend.get(sid) is None for sid in ids)
+
+    def test_delete_many_takes_a_bounded_number_of_round_trips(self, backend: Any) -> None:
+        few, many = ["few-1", "few-2", "few-3"], [f"many-{i}" for i in range(1200)]
+        self.put_ids(backend, few + many)
+        with self.round_trips(backend) as for_few:
+            backend.delete_many(few)
+        with self.round_trips(backend) as for_many:
+            backend.delete_many(many)
+        with self.round_trips(backend) as for_none:
+            backend.delete_many([])
+        assert not self.has_id(backend, "few-1") and not self.has_id(backend, "many-1199")
+        if for_few is None or for_many is None:
+            return  # in this process's memory: no round trip to count
+        assert len(for_many) <= self.max_round_trips, for_many
+        assert len(for_many) - len(for_few) <= 2, (for_few, for_many)  # 2 more chunks
+        assert for_none == []
+
+    def test_delete_sessions_uses_delete_many(self, backend: Any) -> None:
+        for sid in ("h1", "h2", "h3"):
+            assert self.put_id(backend, sid)
+        with self.round_trips(backend) as trips:
+            delete_sessions(backend, ["h1", "h2"])
+        assert not self.has_id(backend, "h1") and not self.has_id(backend, "h2")
+        assert self.has_id(backend, "h3")
+        if trips is not None:
+            assert len(trips) <= self.max_round_trips, trips
+
     def test_concurrent_deletes_from_threads(self, backend: Any) -> None:
         ids = [f"thread-{i}" for i in range(120)]
         for sid in [*ids, "survivor"]:
@@ -159,6 +244,18 @@ class PrefixContract(BackendContract):
         first.delete("../app2:x")
         first.delete("*")
         assert self.has(first, "app2:x")
+
+    def test_delete_many_stays_within_its_prefix(self, make: Callable[[str], Any]) -> None:
+        first, second = make("app1:"), make("app2:")
+        for b in (first, second):
+            self.put_id(b, "one")
+            self.put_id(b, "two")
+        self.put(first, "one")  # the bare id, without any prefix
+        self.put(first, "app2:x")
+        first.delete_many(["one", "two", "../app2:x", "*"])
+        assert not self.has_id(first, "one") and not self.has_id(first, "two")
+        assert self.has_id(second, "one") and self.has_id(second, "two")
+        assert self.has(first, "one") and self.has(first, "app2:x")
 
 
 def race_in_threads(worker: Callable[[int], None], count: int) -> list[BaseException]:
@@ -223,6 +320,28 @@ class FailureContract(BackendContract):
     def test_failing_store_raises(self, broken: Any) -> None:
         with pytest.raises(Exception):  # noqa: B017 - each store has its own error types
             broken.delete("some-session")
+
+    def test_failing_store_raises_from_delete_many(self, broken: Any) -> None:
+        with pytest.raises(Exception):  # noqa: B017 - each store has its own error types
+            broken.delete_many(["some-session", "another"])
+
+
+class TransactionContract(BackendContract):
+    """SQL stores: ``delete_many`` deletes all or, when a statement fails, nothing."""
+
+    def refuse_deleting(self, backend: Any, key: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def test_delete_many_deletes_nothing_when_a_later_chunk_fails(self, backend: Any) -> None:
+        ids = [f"tx-{i}" for i in range(1200)]
+        self.put_ids(backend, ids)
+        self.refuse_deleting(backend, self.key_of(backend, "tx-1100"))  # the third chunk
+        with pytest.raises(Exception, match="refused"):  # the driver's own error type
+            backend.delete_many(ids)
+        assert all(self.has_id(backend, sid) for sid in [*ids[::50], "tx-499", "tx-999"])
+        backend.delete_many(ids[:1000])  # and the backend works on
+        assert not any(self.has_id(backend, sid) for sid in ("tx-0", "tx-500", "tx-999"))
+        assert self.has_id(backend, "tx-1000")
 
 
 # --- revocation stores -------------------------------------------------------------

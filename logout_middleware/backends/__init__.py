@@ -1,6 +1,8 @@
 """Session stores that :class:`~logout_middleware.LogoutMiddleware` can clear.
 
-Every backend satisfies :class:`SessionBackend`: one method, ``delete(session_id)``.
+Every backend satisfies :class:`SessionBackend`: one method, ``delete(session_id)``;
+the bundled ones also delete many sessions in a few round trips with ``delete_many``,
+which :func:`delete_sessions` uses when a backend has it.
 The stores that ship with the package also offer a small :class:`SessionStore` API
 (``create``/``get``) so that demos and tests can log in for real.
 
@@ -14,7 +16,13 @@ it in its constructor: importing this package never imports ``redis`` or
 
 from __future__ import annotations
 
-from .base import RevocationStore, SessionBackend, SessionIndex, SessionStore
+from .base import (
+    RevocationStore,
+    SessionBackend,
+    SessionIndex,
+    SessionStore,
+    delete_sessions,
+)
 from .memory import MemoryBackend
 from .memory_index import MemorySessionIndex
 from .memory_revocation import MemoryRevocationStore
@@ -45,5 +53,6 @@ __all__ = [
     "SessionIndex",
     "SessionStore",
     "backend_from_url",
+    "delete_sessions",
     "revocation_store_from_url",
 ]

@@ -5,11 +5,20 @@ A backend is any object with ``delete(session_id: str) -> None``. The method mus
 idempotent (deleting an unknown id is not an error) and must raise when the store
 could not be reached or did not confirm the deletion, so that the middleware never
 reports a logout as done when the record may still exist.
+
+A backend may also offer ``delete_many(session_ids: Iterable[str]) -> None``: the same
+as ``delete`` for each id (idempotent, raising when the store failed or did not
+confirm), in a bounded number of round trips whatever the number of ids. Every bundled
+backend has it (one Redis pipeline; one ``DELETE ... IN`` per 500 ids, all in one
+transaction). It is optional, not part of :class:`SessionBackend`: a caller checks
+``getattr(backend, "delete_many", None)`` and otherwise calls ``delete`` once per id,
+which is what :func:`delete_sessions` does.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from .._validation import identifier as validate_identifier
@@ -20,6 +29,7 @@ __all__ = [
     "SessionBackend",
     "SessionIndex",
     "SessionStore",
+    "delete_sessions",
     "index_labels",
     "index_ttl",
     "new_session_id",
@@ -29,7 +39,12 @@ __all__ = [
 
 @runtime_checkable
 class SessionBackend(Protocol):
-    """What :class:`~logout_middleware.LogoutMiddleware` needs from a session store."""
+    """What :class:`~logout_middleware.LogoutMiddleware` needs from a session store.
+
+    ``delete_many(session_ids)``, which deletes many sessions in a bounded number of
+    round trips, is optional and so not declared here: a backend without it satisfies
+    this protocol, and :func:`delete_sessions` falls back to :meth:`delete`.
+    """
 
     def delete(self, session_id: str) -> None:
         """Delete the record of ``session_id``.
@@ -48,6 +63,19 @@ class SessionStore(SessionBackend, Protocol):
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         """Return the data stored under ``session_id``, or ``None`` when there is none."""
+
+
+def delete_sessions(backend: SessionBackend, session_ids: Iterable[str]) -> None:
+    """Delete every session in ``session_ids`` through ``backend``: with its
+    ``delete_many`` when it has one (a bounded number of round trips), else with
+    ``delete`` once per id. Raises what the backend raises.
+    """
+    delete_many = getattr(backend, "delete_many", None)
+    if callable(delete_many):
+        delete_many(session_ids)
+        return
+    for session_id in session_ids:
+        backend.delete(session_id)
 
 
 def new_session_id() -> str:

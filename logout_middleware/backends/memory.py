@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from .base import new_session_id
@@ -32,6 +33,13 @@ class MemoryBackend:
         """Remove ``session_id``; an unknown id is not an error."""
         with self._lock:
             self._sessions.pop(session_id, None)
+
+    def delete_many(self, session_ids: Iterable[str]) -> None:
+        """Remove every id in ``session_ids`` under one lock; unknown ids are not errors."""
+        ids = list(session_ids)  # read before locking: a lazy iterable may use the store
+        with self._lock:
+            for session_id in ids:
+                self._sessions.pop(session_id, None)
 
     def create(self, data: dict[str, Any]) -> str:
         """Store a copy of ``data`` under a new random id and return the id."""

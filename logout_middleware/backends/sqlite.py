@@ -22,12 +22,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from .base import new_session_id, validate_identifier
 from .sqlite_file import SQLiteFile
 
 __all__ = ["SQLiteBackend"]
+
+#: Ids per ``DELETE ... IN (...)`` statement of :meth:`SQLiteBackend.delete_many`: far
+#: below SQLite's limit on bound variables (999 before SQLite 3.32).
+CHUNK = 500
 
 
 class SQLiteBackend:
@@ -68,6 +73,7 @@ class SQLiteBackend:
         self._execute = self.db.execute
         t, i, d = self.table, self.id_column, self.data_column
         self._delete_sql = f'DELETE FROM "{t}" WHERE "{i}" = ?'
+        self._delete_in_sql = f'DELETE FROM "{t}" WHERE "{i}" IN ({{}})'
         self._insert_sql = f'INSERT INTO "{t}" ("{i}", "{d}") VALUES (?, ?)'
         self._select_sql = f'SELECT "{d}" FROM "{t}" WHERE "{i}" = ?'
         if create_table:
@@ -85,17 +91,41 @@ class SQLiteBackend:
         Raises :class:`sqlite3.Error` when the database is locked past the timeout,
         read-only, missing, or otherwise unusable.
         """
-        self._execute(self._delete_sql, (self.key_prefix + session_id,))
+        self._execute(self._delete_sql, (self._key(session_id),))
+
+    def delete_many(self, session_ids: Iterable[str]) -> None:
+        """Delete the records of every id in ``session_ids`` in one transaction: one
+        ``DELETE ... WHERE id IN (...)`` per 500 ids. Unknown and repeated ids are not
+        errors; no ids, no statement.
+
+        Raises :class:`sqlite3.Error` as :meth:`delete` does; then nothing is deleted.
+        """
+        keys = list(dict.fromkeys(map(self._key, session_ids)))
+        if not keys:
+            return
+        conn = self.db.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                conn.execute(self._delete_in_sql.format(", ".join("?" * len(chunk))), chunk)
+            conn.execute("COMMIT")
+        except BaseException:
+            self.db.drop()  # closing the connection rolls back what it began
+            raise
+
+    def _key(self, session_id: str) -> str:
+        return self.key_prefix + session_id
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON under a new random id and return the id."""
         session_id = new_session_id()
-        self._execute(self._insert_sql, (self.key_prefix + session_id, json.dumps(data)))
+        self._execute(self._insert_sql, (self._key(session_id), json.dumps(data)))
         return session_id
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         """Return the data of ``session_id``, or ``None`` when there is no record."""
-        row = self._execute(self._select_sql, (self.key_prefix + session_id,)).fetchone()
+        row = self._execute(self._select_sql, (self._key(session_id),)).fetchone()
         if row is None:
             return None
         data: dict[str, Any] = json.loads(row[0])

@@ -1,11 +1,15 @@
 """Every bundled backend and revocation store against the one contract, on real stores.
 
-Redis and PostgreSQL are real servers (``servers.py``); the records are written and
-checked with raw commands and raw SQL, not through the backend under test.
+Redis (one server and a three-node Cluster) and PostgreSQL are real servers
+(``servers.py``); the records are written and checked with raw commands and raw SQL,
+not through the backend under test. Round trips are counted on the client side: SQL
+statements (SQLite's trace callback, SQLAlchemy's engine events) and Redis commands
+and pipeline executions (a client wrapper).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +24,9 @@ from backend_contract import (
     PrefixContract,
     RevocationContract,
     SharedContract,
+    TransactionContract,
 )
+from redis.cluster import RedisCluster
 from servers import RedisServer, free_port
 
 from logout_middleware.backends import (
@@ -28,6 +34,7 @@ from logout_middleware.backends import (
     RedisBackend,
     SQLAlchemyBackend,
     SQLiteBackend,
+    delete_sessions,
 )
 from logout_middleware.revocation import (
     MemoryRevocationStore,
@@ -73,7 +80,14 @@ class TestMemoryBackend(BackendContract):
         return key in backend
 
 
-class TestSQLiteBackend(PrefixContract, SharedContract, FailureContract):
+#: A trigger that makes SQLite refuse to delete one row (``{column}``, ``{key}``).
+SQLITE_REFUSE = (
+    "CREATE TRIGGER refuse BEFORE DELETE ON sessions WHEN old.{column} = '{key}' "
+    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+)
+
+
+class TestSQLiteBackend(PrefixContract, SharedContract, FailureContract, TransactionContract):
     @pytest.fixture
     def make(self, tmp_path: Path) -> Iterator[Callable[[str], Any]]:
         made: list[SQLiteBackend] = []
@@ -100,13 +114,93 @@ class TestSQLiteBackend(PrefixContract, SharedContract, FailureContract):
     def has(self, backend: Any, key: str) -> bool:
         return bool(self._sql("SELECT 1 FROM sessions WHERE id = ?", key))
 
+    def put_ids(self, backend: Any, session_ids: list[str]) -> None:
+        rows = [(self.key_of(backend, sid),) for sid in session_ids]
+        with sqlite3.connect(self.path) as conn:
+            conn.executemany("INSERT OR REPLACE INTO sessions (id, data) VALUES (?, '{}')", rows)
+        conn.close()
+
+    #: BEGIN, three DELETE ... IN (500, 500 and 200 ids), COMMIT.
+    max_round_trips = 5
+
+    @contextlib.contextmanager
+    def round_trips(self, backend: Any) -> Iterator[list[str]]:
+        trips: list[str] = []
+        conn = backend.db.connection()  # this thread's, which delete_many uses
+        conn.set_trace_callback(lambda sql: trips.append(sql.split(None, 1)[0].upper()))
+        try:
+            yield trips
+        finally:
+            conn.set_trace_callback(None)
+
+    def refuse_deleting(self, backend: Any, key: str) -> None:
+        self._sql(SQLITE_REFUSE.format(column="id", key=key))
+
     @pytest.fixture
     def broken(self, tmp_path: Path) -> Any:
         # A directory is not a database: every statement fails.
         return SQLiteBackend(tmp_path, create_table=False)
 
 
-class TestRedisBackend(PrefixContract, SharedContract, FailureContract):
+class CountingClient:
+    """A redis-py client that records each round trip: a command, or one pipeline's
+    execution (however many commands it holds)."""
+
+    def __init__(self, client: Any, trips: list[str]) -> None:
+        self.client, self.trips = client, trips
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if name != "pipeline":
+            self.trips.append(name)
+            return attr
+
+        def pipeline(*args: Any, **kwargs: Any) -> Any:
+            pipe = attr(*args, **kwargs)
+            execute = pipe.execute
+
+            def counted(*a: Any, **k: Any) -> Any:
+                self.trips.append(f"pipeline of {len(pipe)}")
+                return execute(*a, **k)
+
+            pipe.execute = counted
+            return pipe
+
+        return pipeline
+
+
+class _RedisStore:
+    """Raw reads and writes, and round trip counts, for the Redis backends."""
+
+    raw: Any
+    #: One pipeline of 1 200 DEL.
+    max_round_trips = 1
+
+    def put(self, backend: Any, key: str) -> bool:
+        self.raw.set(key, b"{}")
+        return True
+
+    def has(self, backend: Any, key: str) -> bool:
+        return bool(self.raw.exists(key))
+
+    def put_ids(self, backend: Any, session_ids: list[str]) -> None:
+        pipe = self.raw.pipeline(transaction=False)
+        for sid in session_ids:
+            pipe.set(backend.key_prefix + sid, b"{}")
+        pipe.execute()
+
+    @contextlib.contextmanager
+    def round_trips(self, backend: Any) -> Iterator[list[str]]:
+        trips: list[str] = []
+        real = backend.client
+        backend.client = CountingClient(real, trips)
+        try:
+            yield trips
+        finally:
+            backend.client = real
+
+
+class TestRedisBackend(_RedisStore, PrefixContract, SharedContract, FailureContract):
     @pytest.fixture
     def make(
         self, redis_server: RedisServer, raw_redis: redis.Redis
@@ -122,13 +216,6 @@ class TestRedisBackend(PrefixContract, SharedContract, FailureContract):
         for b in made:
             b.close()
 
-    def put(self, backend: Any, key: str) -> bool:
-        self.raw.set(key, b"{}")
-        return True
-
-    def has(self, backend: Any, key: str) -> bool:
-        return bool(self.raw.exists(key))
-
     @pytest.fixture
     def broken(self) -> Iterator[Any]:
         backend = RedisBackend(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
@@ -136,7 +223,32 @@ class TestRedisBackend(PrefixContract, SharedContract, FailureContract):
         backend.close()
 
 
-class _SQLAlchemyContract(PrefixContract, SharedContract, FailureContract):
+class TestRedisClusterBackend(_RedisStore, PrefixContract, SharedContract):
+    """A ready RedisCluster client: a pipeline's commands go to the node of each key."""
+
+    @pytest.fixture
+    def make(self, redis_cluster: list[RedisServer]) -> Iterator[Callable[[str], Any]]:
+        client = RedisCluster(host="127.0.0.1", port=redis_cluster[0].port, socket_timeout=2)
+        client.flushall()
+        self.raw = client
+        self.nodes = redis_cluster
+        yield lambda prefix: RedisBackend(client, key_prefix=prefix)
+        client.flushall()
+        client.close()
+
+    def test_delete_many_reaches_every_node_in_one_pipeline(self, backend: Any) -> None:
+        ids = [f"spread-{i}" for i in range(60)]
+        self.put_ids(backend, ids)
+        owners = {self.raw.get_node_from_key(backend.key_prefix + sid).port for sid in ids}
+        assert owners == {node.port for node in self.nodes}, "ids land on every node"
+        with self.round_trips(backend) as trips:
+            backend.delete_many(ids)
+        assert trips == ["pipeline of 60"]
+        assert self.raw.exists(*(backend.key_prefix + sid for sid in ids[:1])) == 0
+        assert not any(self.has_id(backend, sid) for sid in ids)
+
+
+class _SQLAlchemyContract(PrefixContract, SharedContract, FailureContract, TransactionContract):
     #: Longest key the created table holds (VARCHAR(255)).
     max_key = 255
     nul_ok = True
@@ -161,9 +273,41 @@ class _SQLAlchemyContract(PrefixContract, SharedContract, FailureContract):
             ).first()
         return row is not None
 
+    def put_ids(self, backend: Any, session_ids: list[str]) -> None:
+        rows = [{"k": self.key_of(backend, sid)} for sid in session_ids]
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO sessions (session_id, data) VALUES (:k, '{}')"), rows)
+
+    #: BEGIN, three DELETE ... IN (500, 500 and 200 ids), COMMIT.
+    max_round_trips = 5
+
+    @contextlib.contextmanager
+    def round_trips(self, backend: Any) -> Iterator[list[str]]:
+        trips: list[str] = []
+
+        def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+            trips.append(sql.split(None, 1)[0].upper())
+
+        listeners: list[tuple[str, Callable[..., None]]] = [
+            ("begin", lambda conn: trips.append("BEGIN")),
+            ("before_cursor_execute", statement),
+            ("commit", lambda conn: trips.append("COMMIT")),
+        ]
+        for name, listener in listeners:
+            sa.event.listen(self.engine, name, listener)
+        try:
+            yield trips
+        finally:
+            for name, listener in listeners:
+                sa.event.remove(self.engine, name, listener)
+
 
 class TestSQLAlchemyBackendOnSQLite(_SQLAlchemyContract):
     max_key = 10**6  # SQLite does not enforce VARCHAR lengths
+
+    def refuse_deleting(self, backend: Any, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(SQLITE_REFUSE.format(column="session_id", key=key)))
 
     @pytest.fixture
     def make(self, sqlite_engine: sa.Engine) -> Iterator[Callable[[str], Any]]:
@@ -180,6 +324,22 @@ class TestSQLAlchemyBackendOnSQLite(_SQLAlchemyContract):
 class TestSQLAlchemyBackendOnPostgreSQL(_SQLAlchemyContract):
     nul_ok = False  # PostgreSQL text cannot hold NUL
 
+    def refuse_deleting(self, backend: Any, key: str) -> None:
+        with self.engine.begin() as conn:  # the trigger goes with the table's DROP
+            conn.execute(
+                sa.text(
+                    "CREATE OR REPLACE FUNCTION refuse_delete() RETURNS trigger AS $$ BEGIN "
+                    f"IF OLD.session_id = '{key}' THEN RAISE EXCEPTION 'refused'; END IF; "
+                    "RETURN OLD; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse BEFORE DELETE ON sessions "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_delete()"
+                )
+            )
+
     @pytest.fixture
     def make(self, pg_engine: sa.Engine) -> Iterator[Callable[[str], Any]]:
         yield from self._make_backend(pg_engine)
@@ -192,6 +352,34 @@ class TestSQLAlchemyBackendOnPostgreSQL(_SQLAlchemyContract):
         )
         yield SQLAlchemyBackend(engine)
         engine.dispose()
+
+
+class DeleteOnly:
+    """A backend with ``delete`` alone, as a third-party one may be."""
+
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete(self, session_id: str) -> None:
+        if session_id == "fails":
+            raise ConnectionError("store down")
+        self.deleted.append(session_id)
+
+
+def test_delete_sessions_falls_back_to_delete_one_id_at_a_time() -> None:
+    backend = DeleteOnly()
+    delete_sessions(backend, iter(["a", "b", "a"]))
+    assert backend.deleted == ["a", "b", "a"]
+    delete_sessions(backend, [])
+    assert backend.deleted == ["a", "b", "a"]
+    with pytest.raises(ConnectionError, match="store down"):
+        delete_sessions(backend, ["c", "fails", "d"])
+    assert backend.deleted[-1] == "c"
+
+
+def test_every_bundled_backend_has_delete_many() -> None:
+    for cls in (MemoryBackend, SQLiteBackend, RedisBackend, SQLAlchemyBackend):
+        assert callable(getattr(cls, "delete_many", None)), cls
 
 
 # --- revocation stores --------------------------------------------------------------
