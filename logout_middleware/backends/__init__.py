@@ -8,10 +8,10 @@ The stores that ship with the package also offer a small :class:`SessionStore` A
 
 The session index stores (:class:`SessionIndex`: which sessions belong to whom) and
 the revocation stores (:class:`RevocationStore`) live here too, one module per store,
-and :func:`backend_from_url` / :func:`revocation_store_from_url` build any of them
-from a URL. A store whose client is an optional extra (Redis, SQLAlchemy) imports
-it in its constructor: importing this package never imports ``redis`` or
-``sqlalchemy``.
+and :func:`backend_from_url`, :func:`index_from_url` and
+:func:`revocation_store_from_url` build any of them from a URL. A store whose client
+is an optional extra (Redis, SQLAlchemy) imports it in its constructor: importing this
+package never imports ``redis`` or ``sqlalchemy``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .sqlalchemy_index import SQLAlchemySessionIndex
 from .sqlite import SQLiteBackend
 from .sqlite_index import SQLiteSessionIndex
 from .sqlite_revocation import SQLiteRevocationStore
-from .urls import backend_from_url, revocation_store_from_url
+from .urls import backend_from_url, index_from_url, revocation_store_from_url
 
 __all__ = [
     "MemoryBackend",
@@ -54,5 +54,6 @@ __all__ = [
     "SessionStore",
     "backend_from_url",
     "delete_sessions",
+    "index_from_url",
     "revocation_store_from_url",
 ]

@@ -12,19 +12,26 @@ any other SQLAlchemy URL                :class:`~logout_middleware.backends.SQLA
 ``call:package.module:factory``         ``factory(**options)``, your own store
 ======================================  ==============================================
 
+:func:`index_from_url` builds a session index from the same URLs: ``memory:``,
+``sqlite:///...``, Redis and other SQLAlchemy URLs give
+:class:`~logout_middleware.MemorySessionIndex`,
+:class:`~logout_middleware.SQLiteSessionIndex`,
+:class:`~logout_middleware.RedisSessionIndex` and
+:class:`~logout_middleware.SQLAlchemySessionIndex`, and ``call:`` your own.
 :func:`revocation_store_from_url` takes ``memory:``, ``sqlite:///...`` and Redis URLs
 the same way. ``sqlite:`` paths follow SQLAlchemy's spelling: three slashes and a
-relative path, four for an absolute one.
+relative path, four for an absolute one. An engine built from an SQLAlchemy URL has
+``pool_pre_ping=True``.
 
 Options are strings (from an ini file) and are converted by one explicit table per
-store; an unknown option raises :class:`ValueError` naming it and listing the valid
-ones. Nothing is imported for a store that is not used: ``redis`` and ``sqlalchemy``
-stay optional.
+store (:data:`OPTIONS`); an unknown option raises :class:`ValueError` naming it and
+listing the valid ones. Nothing is imported for a store that is not used: ``redis``
+and ``sqlalchemy`` stay optional.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._convert import (
@@ -37,8 +44,9 @@ from .._convert import (
     as_optional_str,
     as_str,
 )
+from .base import SessionIndex
 
-__all__ = ["backend_from_url", "revocation_store_from_url"]
+__all__ = ["backend_from_url", "index_from_url", "revocation_store_from_url"]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -48,21 +56,35 @@ _SQL_TABLE: dict[str, Converter] = {
     "data_column": as_str,
     "key_prefix": as_str,
 }
+_REDIS_CLIENT: dict[str, Converter] = {
+    "key_prefix": as_str,
+    "socket_timeout": as_optional_float,
+    "socket_connect_timeout": as_optional_float,
+    "retries": as_int,
+}
+_TABLE_AND_TIMEOUT: dict[str, Converter] = {"table": as_str, "timeout": as_float}
 #: The options of each store, and how each is read from a string.
 OPTIONS: dict[str, dict[str, Converter]] = {
     "memory": {},
     "sqlite": {**_SQL_TABLE, "timeout": as_float, "create_table": as_bool},
-    "redis": {
-        "key_prefix": as_str,
-        "socket_timeout": as_optional_float,
-        "socket_connect_timeout": as_optional_float,
-        "retries": as_int,
-        "ttl": as_optional_float,
-    },
+    "redis": {**_REDIS_CLIENT, "ttl": as_optional_float},
     "sqlalchemy": {**_SQL_TABLE, "schema": as_optional_str, "create_table": as_bool},
+    "memory-index": {},
+    "sqlite-index": {**_TABLE_AND_TIMEOUT},
+    "redis-index": {**_REDIS_CLIENT},
+    "sqlalchemy-index": {"table": as_str},
     "memory-revocation": {},
-    "sqlite-revocation": {"table": as_str, "timeout": as_float},
+    "sqlite-revocation": {**_TABLE_AND_TIMEOUT},
     "redis-revocation": {"key_prefix": as_str},
+}
+
+#: How each kind of URL is named in the message that lists the accepted ones.
+_SPELLING = {
+    "sqlite": "sqlite:///path",
+    "memory": "memory:",
+    "redis": "redis://host:port/db",
+    "sqlalchemy": "an SQLAlchemy URL such as postgresql+psycopg://...",
+    "call": "call:package.module:factory",
 }
 
 
@@ -90,6 +112,55 @@ def sqlite_path(url: str, what: str) -> str:
     return path
 
 
+def store_from_url(
+    url: str,
+    options: Mapping[str, str] | None,
+    *,
+    what: str,
+    noun: str,
+    stores: Mapping[str, Callable[..., Any]],
+    suffix: str = "",
+    call: bool = False,
+) -> Any:
+    """The one dispatch of the factories: build ``stores[kind]`` for the kind of
+    ``url`` (``memory``, ``sqlite``, ``redis``; ``sqlalchemy`` if given) with its options
+    converted by ``OPTIONS[kind + suffix]``, or, if ``call``, the factory that a
+    ``call:`` URL names with the options as they are. ``what`` names the setting in
+    messages, ``noun`` what its URL must name."""
+    url, options = url.strip(), options or {}
+
+    def build(kind: str, *args: Any) -> Any:
+        return stores[kind](*args, **convert_options(kind + suffix, options, what))
+
+    if url == "memory:":
+        return build("memory")
+    if url.startswith("sqlite:"):
+        return build("sqlite", sqlite_path(url, what))
+    if url.startswith(_REDIS_SCHEMES):
+        return build("redis", url)
+    if url.startswith("call:") and call:
+        factory = as_callable(url[len("call:") :], what)
+        if factory is None:
+            raise ValueError(f"{what} = call: needs 'call:package.module:factory'")
+        return factory(**options)
+    accepted = [_SPELLING[kind] for kind in stores] + ([_SPELLING["call"]] if call else [])
+    listed = f"{', '.join(accepted[:-1])} or {accepted[-1]}"
+    refusal = f"{what} = {url!r} is not a {noun} URL; use {listed}"
+    if "://" in url and "sqlalchemy" in stores:
+        try:
+            import sqlalchemy
+        except ImportError as exc:  # pragma: no cover - SQLAlchemy is a dev dependency
+            raise ImportError(
+                f"{what} = {url!r} needs SQLAlchemy: pip install logout-middleware[sql]"
+            ) from exc
+        try:
+            engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+        except sqlalchemy.exc.ArgumentError as exc:  # unparsable, or no such dialect
+            raise ValueError(f"{refusal} (SQLAlchemy: {exc})") from exc
+        return build("sqlalchemy", engine)
+    raise ValueError(refusal)
+
+
 def backend_from_url(url: str, options: Mapping[str, str] | None = None) -> Any:
     """Build a session store from its URL and string options."""
     from .memory import MemoryBackend
@@ -97,33 +168,54 @@ def backend_from_url(url: str, options: Mapping[str, str] | None = None) -> Any:
     from .sqlalchemy import SQLAlchemyBackend
     from .sqlite import SQLiteBackend
 
-    url, options = url.strip(), options or {}
-    if url == "memory:":
-        return MemoryBackend(**convert_options("memory", options, "backend"))
-    if url.startswith("sqlite:"):
-        path = sqlite_path(url, "backend")
-        return SQLiteBackend(path, **convert_options("sqlite", options, "backend"))
-    if url.startswith(_REDIS_SCHEMES):
-        return RedisBackend(url, **convert_options("redis", options, "backend"))
-    if url.startswith("call:"):
-        factory = as_callable(url[len("call:") :], "backend")
-        if factory is None:
-            raise ValueError("backend = call: needs 'call:package.module:factory'")
-        return factory(**options)
-    if "://" in url:
-        try:
-            from sqlalchemy import create_engine
-        except ImportError as exc:  # pragma: no cover - SQLAlchemy is a dev dependency
-            raise ImportError(
-                f"backend = {url!r} needs SQLAlchemy: pip install logout-middleware[sql]"
-            ) from exc
-        converted = convert_options("sqlalchemy", options, "backend")
-        return SQLAlchemyBackend(create_engine(url, pool_pre_ping=True), **converted)
-    raise ValueError(
-        f"backend = {url!r} is not a store URL; use sqlite:///path, memory:, "
-        "redis://host:port/db, an SQLAlchemy URL such as postgresql+psycopg://..., or "
-        "call:package.module:factory"
+    stores = {
+        "sqlite": SQLiteBackend,
+        "memory": MemoryBackend,
+        "redis": RedisBackend,
+        "sqlalchemy": SQLAlchemyBackend,
+    }
+    return store_from_url(url, options, what="backend", noun="store", stores=stores, call=True)
+
+
+def index_from_url(url: str, options: Mapping[str, str] | None = None) -> SessionIndex:
+    """Build a session index from its URL and string options.
+
+    ``memory:``, ``sqlite:///path``, a Redis URL (``redis://``, ``rediss://``,
+    ``unix://``), any other SQLAlchemy URL, or ``call:package.module:factory``
+    (``factory(**options)`` must return a
+    :class:`~logout_middleware.backends.SessionIndex`). The options of each store:
+    ``sqlite-index``, ``redis-index``... in :data:`OPTIONS`.
+
+    :raises ValueError: for a URL that names no index, an unknown option (named, with
+        the valid ones) or an unusable value.
+    :raises ImportError: when the store's client (redis-py, SQLAlchemy) is missing.
+    """
+    from .memory_index import MemorySessionIndex
+    from .redis_index import RedisSessionIndex
+    from .sqlalchemy_index import SQLAlchemySessionIndex
+    from .sqlite_index import SQLiteSessionIndex
+
+    stores = {
+        "memory": MemorySessionIndex,
+        "sqlite": SQLiteSessionIndex,
+        "redis": RedisSessionIndex,
+        "sqlalchemy": SQLAlchemySessionIndex,
+    }
+    index = store_from_url(
+        url,
+        options,
+        what="index",
+        noun="session index",
+        stores=stores,
+        suffix="-index",
+        call=True,
     )
+    if not isinstance(index, SessionIndex):
+        raise ValueError(
+            f"index = {url!r} built a {type(index).__name__}, not a session index "
+            "(add, find, labels and remove)"
+        )
+    return index
 
 
 def revocation_store_from_url(url: str, options: Mapping[str, str] | None = None) -> Any:
@@ -132,17 +224,16 @@ def revocation_store_from_url(url: str, options: Mapping[str, str] | None = None
     from .redis_revocation import RedisRevocationStore
     from .sqlite_revocation import SQLiteRevocationStore
 
-    url, options = url.strip(), options or {}
-    if url == "memory:":
-        return MemoryRevocationStore(**convert_options("memory-revocation", options, "revocation"))
-    if url.startswith("sqlite:"):
-        path = sqlite_path(url, "revocation")
-        converted = convert_options("sqlite-revocation", options, "revocation")
-        return SQLiteRevocationStore(path, **converted)
-    if url.startswith(_REDIS_SCHEMES):
-        converted = convert_options("redis-revocation", options, "revocation")
-        return RedisRevocationStore(url, **converted)
-    raise ValueError(
-        f"revocation = {url!r} is not a revocation store URL; use memory:, "
-        "sqlite:///path or redis://host:port/db"
+    stores = {
+        "memory": MemoryRevocationStore,
+        "sqlite": SQLiteRevocationStore,
+        "redis": RedisRevocationStore,
+    }
+    return store_from_url(
+        url,
+        options,
+        what="revocation",
+        noun="revocation store",
+        stores=stores,
+        suffix="-revocation",
     )
