@@ -313,3 +313,273 @@ def report(name: str, **figures: Any) -> None:
     if target:
         with open(target, "a", encoding="utf-8") as f:
             f.write(json.dumps({"test": name, **figures}) + "\n")
+
+
+# -- log out everywhere: an app that links sessions to users, and its stores ------------
+
+#: The log out everywhere path of :func:`build_everywhere_app`.
+EVERYWHERE = "/logout/everywhere"
+#: Seconds an index entry lives in the everywhere tests: longer than any run.
+INDEX_TTL = 3600.0
+#: Where the everywhere tests keep sessions and the index (tables, key prefixes):
+#: names no other test uses, so a shared server's other data is never read or cleared.
+EVERYWHERE_TABLE = "everywhere_sessions"
+EVERYWHERE_INDEX_TABLE = "everywhere_index"
+EVERYWHERE_SESSION_PREFIX = "everywhere:s:"
+EVERYWHERE_INDEX_PREFIX = "everywhere:i:"
+
+
+def make_index_app(store: Any, index: Any) -> Callable[..., Iterable[bytes]]:
+    """:func:`make_app` whose login also links the session to its user in ``index``
+    (``store.create`` then ``index.add(sid, INDEX_TTL, user=NAME)``, as the docs show
+    an application doing it), so that log out everywhere can find it."""
+
+    class _Linking:
+        def create(self, data: dict[str, Any]) -> str:
+            sid: str = store.create(data)
+            index.add(sid, INDEX_TTL, user=data["user"])
+            return sid
+
+        def get(self, session_id: str) -> Any:
+            return store.get(session_id)
+
+    return make_app(_Linking())
+
+
+@dataclass
+class EverywhereStores:
+    """A session store and a session index on real files or servers, plus raw reads of
+    both (straight from the file, the keys or the table, not through the stores'
+    methods) so that a test sees what is really there.
+
+    A spec is ``sqlite:PATH``, ``redis:URL`` or ``postgresql:URL`` (a SQLAlchemy URL);
+    the index may live elsewhere than the sessions (``index_spec``).
+    """
+
+    backend: Any
+    index: Any
+    backend_spec: str
+    index_spec: str
+    engines: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        spec: str,
+        index_spec: str | None = None,
+        *,
+        redis_options: dict[str, Any] | None = None,
+        engine_options: dict[str, Any] | None = None,
+    ) -> EverywhereStores:
+        index_spec = index_spec or spec
+        engines: dict[str, Any] = {}
+
+        def engine(url: str) -> Any:  # one engine per database, shared by both stores
+            import sqlalchemy as sa
+
+            if url not in engines:
+                engines[url] = sa.create_engine(url, pool_pre_ping=True, **(engine_options or {}))
+            return engines[url]
+
+        kind, _, where = spec.partition(":")
+        backend: Any
+        if kind == "sqlite":
+            from logout_middleware import SQLiteBackend
+
+            backend = SQLiteBackend(where)
+        elif kind == "redis":
+            from logout_middleware.backends import RedisBackend
+
+            backend = RedisBackend(
+                where, key_prefix=EVERYWHERE_SESSION_PREFIX, **(redis_options or {})
+            )
+        else:
+            from logout_middleware.backends import SQLAlchemyBackend
+
+            backend = SQLAlchemyBackend(engine(where), table=EVERYWHERE_TABLE, create_table=True)
+        kind, _, where = index_spec.partition(":")
+        index: Any
+        if kind == "sqlite":
+            from logout_middleware import SQLiteSessionIndex
+
+            index = SQLiteSessionIndex(where)
+        elif kind == "redis":
+            from logout_middleware import RedisSessionIndex
+
+            index = RedisSessionIndex(
+                where, key_prefix=EVERYWHERE_INDEX_PREFIX, **(redis_options or {})
+            )
+        else:
+            from logout_middleware import SQLAlchemySessionIndex
+
+            index = SQLAlchemySessionIndex(engine(where), table=EVERYWHERE_INDEX_TABLE)
+        return cls(backend, index, spec, index_spec, engines)
+
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine of the stores on PostgreSQL."""
+        return next(iter(self.engines.values()))
+
+    # -- raw reads ---------------------------------------------------------------------
+
+    def _redis(self, url: str) -> Any:
+        import redis
+
+        return redis.Redis.from_url(url, socket_timeout=10)
+
+    def _sql(self, spec: str, query: str) -> list[tuple[Any, ...]]:
+        kind, _, where = spec.partition(":")
+        if kind == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(where, timeout=30)
+            try:
+                return list(conn.execute(query))
+            finally:
+                conn.close()
+        import sqlalchemy as sa
+
+        with self.engines[where].connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(query))]
+
+    def live(self) -> dict[str, str]:
+        """Every session record in the store: its id and its user."""
+        kind, _, where = self.backend_spec.partition(":")
+        if kind == "redis":
+            client = self._redis(where)
+            try:
+                found: dict[str, str] = {}
+                for key in client.scan_iter(match=EVERYWHERE_SESSION_PREFIX + "*", count=1000):
+                    raw = client.get(key)
+                    if raw is not None:
+                        sid = key.decode()[len(EVERYWHERE_SESSION_PREFIX) :]
+                        found[sid] = json.loads(raw)["user"]
+                return found
+            finally:
+                client.close()
+        table = "sessions" if kind == "sqlite" else EVERYWHERE_TABLE
+        column = "id" if kind == "sqlite" else "session_id"
+        rows = self._sql(self.backend_spec, f"SELECT {column}, data FROM {table}")
+        return {sid: json.loads(data)["user"] for sid, data in rows}
+
+    def links(self) -> tuple[dict[str, dict[str, str]], set[tuple[str, str, str]]]:
+        """What the index holds: each session's labels, and each (name, value, session)
+        link a label lookup reads (in SQL the same rows; in Redis the sorted sets'
+        members, stale ones included)."""
+        kind, _, where = self.index_spec.partition(":")
+        labels: dict[str, dict[str, str]] = {}
+        links: set[tuple[str, str, str]] = set()
+        if kind == "redis":
+            client = self._redis(where)
+            try:
+                prefix = EVERYWHERE_INDEX_PREFIX + "session:"
+                for key in client.scan_iter(match=prefix + "*", count=1000):
+                    raw = client.hgetall(key)
+                    labels[key.decode()[len(prefix) :]] = {
+                        k.decode(): v.decode() for k, v in raw.items()
+                    }
+                prefix = EVERYWHERE_INDEX_PREFIX + "label:"
+                for key in client.scan_iter(match=prefix + "*", count=1000):
+                    name, _, value = key.decode()[len(prefix) :].partition(":")
+                    for member in client.zrange(key, 0, -1):
+                        links.add((name, value, member.decode()))
+            finally:
+                client.close()
+            return labels, links
+        table = "session_index" if kind == "sqlite" else EVERYWHERE_INDEX_TABLE
+        for sid, name, value in self._sql(
+            self.index_spec, f"SELECT session_id, name, value FROM {table}"
+        ):
+            labels.setdefault(sid, {})[name] = value
+            links.add((name, value, sid))
+        return labels, links
+
+    def clear(self) -> None:
+        """Forget every session and index entry of the everywhere tests."""
+        for spec, what in ((self.backend_spec, "sessions"), (self.index_spec, "index")):
+            kind, _, where = spec.partition(":")
+            if kind == "redis":
+                client = self._redis(where)
+                try:
+                    prefix = (
+                        EVERYWHERE_SESSION_PREFIX if what == "sessions" else EVERYWHERE_INDEX_PREFIX
+                    )
+                    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+                    if keys:
+                        client.delete(*keys)
+                finally:
+                    client.close()
+            elif kind == "postgresql":
+                import sqlalchemy as sa
+
+                table = EVERYWHERE_TABLE if what == "sessions" else EVERYWHERE_INDEX_TABLE
+                with self.engines[where].begin() as conn:
+                    conn.execute(sa.text(f"DELETE FROM {table}"))
+
+    def close(self) -> None:
+        for store in (self.backend, self.index):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+        for engine in self.engines.values():
+            engine.dispose()
+
+
+def check_index_matches_sessions(
+    stores: EverywhereStores, users: Iterable[str], seen: Iterable[str] = ()
+) -> dict[str, str]:
+    """Assert the invariant of log out everywhere at quiescence and return the live
+    sessions (id -> user).
+
+    For each user, the sessions in the store carrying that user are exactly the ones
+    ``index.find("user", user)`` returns (no live session outside the index, no index
+    entry for a deleted one); the raw index holds exactly the live sessions, each with
+    its user, and no stale link; every session id in ``seen`` has labels in the index
+    if and only if its record exists.
+    """
+    live = stores.live()
+    for user in users:
+        mine = {sid for sid, owner in live.items() if owner == user}
+        found = stores.index.find("user", user)
+        assert mine == found, (
+            f"{user}: {len(mine - found)} live session(s) outside the index, "
+            f"{len(found - mine)} index entr(y/ies) for deleted sessions"
+        )
+    labels, links = stores.links()
+    expected = {sid: {"user": owner} for sid, owner in live.items()}
+    assert labels == expected, (
+        f"raw index: {len(set(labels) - set(live))} entr(y/ies) for deleted sessions, "
+        f"{len(set(live) - set(labels))} live session(s) missing, "
+        f"{sum(1 for s in labels if s in live and labels[s] != expected[s])} wrong label(s)"
+    )
+    assert links == {("user", owner, sid) for sid, owner in live.items()}, (
+        f"stale links: {len(links - {('user', o, s) for s, o in live.items()})}"
+    )
+    for sid in seen:
+        assert bool(stores.index.labels(sid)) == (sid in live), sid
+    return live
+
+
+def build_everywhere_app() -> Callable[..., Iterable[bytes]]:
+    """The app that the everywhere tests run in gunicorn: :func:`make_index_app` behind
+    ``LogoutMiddleware`` with ``index=`` and ``everywhere_path=EVERYWHERE``, on the
+    stores ``RELIABILITY_EVERYWHERE`` names (a spec of :class:`EverywhereStores`).
+    Every answer says which worker gave it (``X-Worker-Pid``)."""
+    from logout_middleware import LogoutMiddleware
+
+    stores = EverywhereStores.open(os.environ["RELIABILITY_EVERYWHERE"])
+    middleware = LogoutMiddleware(
+        make_index_app(stores.backend, stores.index),
+        stores.backend,
+        index=stores.index,
+        everywhere_path=EVERYWHERE,
+    )
+    pid = ("X-Worker-Pid", str(os.getpid()))
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def tagged(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, pid], exc_info)
+
+        return middleware(environ, tagged)
+
+    return app
