@@ -1,14 +1,18 @@
 """The demo: a bare WSGI app (no framework) behind LogoutMiddleware.
 
 * ``GET /``: who is logged in (or "anonymous"), and which worker process answered;
-  a login form when anonymous, a logout button when logged in.
-* ``POST /login``: creates a session in SQLite with ``SQLiteBackend.create`` and sets
+  a login form when anonymous; when logged in, three buttons: "Log out", "Sign out
+  of other devices" and "Sign out everywhere".
+* ``POST /login``: creates a session in SQLite with ``SQLiteBackend.create``, links it
+  to its user in the session index (``index.add(session_id, user=username)``) and sets
   the ``session`` cookie (HttpOnly, SameSite=Lax) and Studio's ``XSRF-TOKEN`` cookie
   (readable by the page's script), then redirects to ``/``.
-* The logout button calls the logout path the way CrafterCMS Studio's UI does:
+* Each button calls the middleware the way CrafterCMS Studio's UI calls its logout:
   ``fetch`` POST, ``Content-Type: application/json``, body ``{}``, and an
   ``X-XSRF-TOKEN`` header that repeats the ``XSRF-TOKEN`` cookie; then it reloads.
-  The logout path is answered by the middleware, never by this app.
+  "Log out" calls the logout path, "Sign out everywhere" the log out everywhere path
+  (every session of the user), "Sign out of other devices" the same with
+  ``?keep_current=1``. Those paths are answered by the middleware, never by this app.
 
 Run it with ``make demo`` (gunicorn, 2 workers, http://127.0.0.1:8000). The SQLite
 file is shared by the workers, so a logout answered by one worker ends a session
@@ -17,23 +21,24 @@ created by the other: the page shows the pid of the worker that served it.
 Settings come from the environment:
 
 ``LOGOUT_DEMO_DB``
-    the SQLite file (default: ``demo.sqlite3`` next to this file).
+    the SQLite file of the sessions and of the session index (its own table,
+    ``session_index``; default: ``demo.sqlite3`` next to this file).
 ``LOGOUT_DEMO_STORE``
     another session store, named by a URL as in the PasteDeploy filter, e.g.
-    ``redis://127.0.0.1:6379/0`` (records at ``session:<id>``). Default: the SQLite
-    file above.
+    ``redis://127.0.0.1:6379/0`` (records at ``session:<id>``); the index is then
+    built from the same URL (keys ``session-index:...``). Default: the SQLite file
+    above.
 ``LOGOUT_DEMO_COOKIE_PATH``, ``LOGOUT_DEMO_COOKIE_DOMAIN``
     the Path and Domain the cookies are set with (default ``/`` and host-only). The
     middleware is given the same values, so its deletion headers match.
 
 Mounted under a prefix (``SCRIPT_NAME``, e.g. gunicorn's ``SCRIPT_NAME`` variable),
-every link, the form and the logout call follow the prefix.
+every link, the form and the buttons follow the prefix.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 import secrets
@@ -47,8 +52,10 @@ from werkzeug.http import dump_cookie, parse_cookie
 from logout_middleware import (
     DEFAULT_LOGOUT_PATH,
     LogoutMiddleware,
+    SessionIndex,
     SessionStore,
     SQLiteBackend,
+    SQLiteSessionIndex,
     fingerprint,
 )
 
@@ -59,6 +66,8 @@ DEFAULT_DB = Path(__file__).with_name("demo.sqlite3")
 SESSION_COOKIE = "session"
 XSRF_COOKIE = "XSRF-TOKEN"
 XSRF_HEADER = "X-XSRF-TOKEN"
+# Where the middleware logs the current user out of every session (not a Studio path).
+EVERYWHERE_PATH = "/logout/everywhere"
 MAX_USERNAME = 64
 
 PAGE = """<!doctype html>
@@ -96,7 +105,10 @@ LOGIN_FORM = """<form method="post" action="{action}">
 
 # Studio's UI: POST JSON {} with the double-submit token, then reload whatever the
 # answer was (Studio ignores the body and redirects after success and failure alike).
-LOGOUT_BUTTON = """<button type="button" id="logout">Log out</button>
+# The three buttons differ only in the path they call (data-url).
+BUTTONS = """<button type="button" id="logout" data-url="{logout}">Log out</button>
+<button type="button" id="sign-out-others" data-url="{others}">Sign out of other devices</button>
+<button type="button" id="sign-out-everywhere" data-url="{everywhere}">Sign out everywhere</button>
 <script>
 function readCookie(name) {{
   for (const part of document.cookie.split("; ")) {{
@@ -105,10 +117,10 @@ function readCookie(name) {{
   }}
   return "";
 }}
-document.getElementById("logout").addEventListener("click", async () => {{
+async function post(url) {{
   let answer = "no answer";
   try {{
-    const response = await fetch({logout_url}, {{
+    const response = await fetch(url, {{
       method: "POST",
       credentials: "same-origin",
       headers: {{
@@ -123,7 +135,10 @@ document.getElementById("logout").addEventListener("click", async () => {{
     sessionStorage.setItem("lastLogout", answer);
     location.reload();
   }}
-}});
+}}
+for (const button of document.querySelectorAll("button[data-url]")) {{
+  button.addEventListener("click", () => post(button.dataset.url));
+}}
 </script>"""
 
 
@@ -131,9 +146,17 @@ class DemoApp:
     """The application itself: it knows nothing about logout."""
 
     def __init__(
-        self, sessions: SessionStore, *, cookie_path: str = "/", cookie_domain: str | None = None
+        self,
+        sessions: SessionStore,
+        index: SessionIndex,
+        *,
+        everywhere_path: str = EVERYWHERE_PATH,
+        cookie_path: str = "/",
+        cookie_domain: str | None = None,
     ) -> None:
         self.sessions = sessions
+        self.index = index
+        self.everywhere_path = everywhere_path
         self.cookie_path = cookie_path
         self.cookie_domain = cookie_domain
 
@@ -161,9 +184,12 @@ class DemoApp:
         if user is None:
             body = LOGIN_FORM.format(action=html.escape(root + "/login"), max=MAX_USERNAME)
         else:
-            # A JavaScript string literal that cannot close the <script> element.
-            logout_url = json.dumps(root + DEFAULT_LOGOUT_PATH).replace("<", "\\u003c")
-            body = LOGOUT_BUTTON.format(logout_url=logout_url)
+            everywhere = root + self.everywhere_path
+            body = BUTTONS.format(
+                logout=html.escape(root + DEFAULT_LOGOUT_PATH),
+                others=html.escape(everywhere + "?keep_current=1"),
+                everywhere=html.escape(everywhere),
+            )
         text = PAGE.format(
             user=html.escape(user) if user is not None else "anonymous",
             body=body,
@@ -188,6 +214,10 @@ class DemoApp:
                 start_response, "400 Bad Request", b"a username of 1 to 64 characters\n"
             )
         session_id = self.sessions.create({"username": username})
+        # Log out everywhere finds the session by this link. The demo's sessions never
+        # expire (each lives until a logout ends it), so neither does the link: ttl=None.
+        # Linked before the cookie is sent: if this raises, no browser holds the session.
+        self.index.add(session_id, ttl=None, user=username)
         # A fingerprint, never the id itself: a session id in a log is a stolen session.
         logger.info("login: session=%s", fingerprint(session_id))
         cookie = {"path": self.cookie_path, "domain": self.cookie_domain, "samesite": "Lax"}
@@ -224,16 +254,18 @@ def make_app(
     db_path: str | os.PathLike[str] = DEFAULT_DB,
     *,
     store: SessionStore | None = None,
+    index: SessionIndex | None = None,
     cookie_path: str = "/",
     cookie_domain: str | None = None,
 ) -> LogoutMiddleware:
     """Build the demo: the app, wrapped by the middleware (the lines a user adds).
 
     ``store`` replaces the SQLite file at ``db_path`` (any store with ``create``,
-    ``get`` and ``delete``).
+    ``get`` and ``delete``), and ``index`` the session index in the same file.
     """
     sessions = store if store is not None else SQLiteBackend(db_path)
-    app = DemoApp(sessions, cookie_path=cookie_path, cookie_domain=cookie_domain)
+    index = index if index is not None else SQLiteSessionIndex(db_path)
+    app = DemoApp(sessions, index, cookie_path=cookie_path, cookie_domain=cookie_domain)
     # --- what a user adds: wrap the app, with the cookie exactly as it was set ---
     return LogoutMiddleware(
         app,
@@ -244,19 +276,24 @@ def make_app(
         csrf_cookie_name=XSRF_COOKIE,
         csrf_header_name=XSRF_HEADER,
         csrf_cookie_path=cookie_path,
+        # Log out everywhere: the index the login links each session in, and the path.
+        index=index,
+        everywhere_path=EVERYWHERE_PATH,
     )
 
 
 def app_from_environment() -> LogoutMiddleware:
     """Build the demo from the ``LOGOUT_DEMO_*`` environment variables."""
-    store = None
+    store = index = None
     if os.environ.get("LOGOUT_DEMO_STORE"):
-        from logout_middleware.backends import backend_from_url
+        from logout_middleware.backends import backend_from_url, index_from_url
 
         store = backend_from_url(os.environ["LOGOUT_DEMO_STORE"])
+        index = index_from_url(os.environ["LOGOUT_DEMO_STORE"])
     return make_app(
         os.environ.get("LOGOUT_DEMO_DB") or DEFAULT_DB,
         store=store,
+        index=index,
         cookie_path=os.environ.get("LOGOUT_DEMO_COOKIE_PATH") or "/",
         cookie_domain=os.environ.get("LOGOUT_DEMO_COOKIE_DOMAIN") or None,
     )
@@ -266,15 +303,23 @@ def paste_app_factory(
     global_conf: dict[str, str],
     *,
     database: str,
+    everywhere_path: str = EVERYWHERE_PATH,
     cookie_path: str = "/",
     cookie_domain: str = "",
 ) -> DemoApp:
     """PasteDeploy ``paste.app_factory``: the bare app, for ``examples/paste.ini``.
 
-    The ini file wraps it with ``[filter:logout] use = egg:logout-middleware``.
+    The sessions and their index live in ``database``. The ini file wraps the app
+    with ``[filter:logout] use = egg:logout-middleware``, given the same file as its
+    ``backend`` and ``index`` and the same ``everywhere_path``.
     """
-    sessions = SQLiteBackend(database)
-    return DemoApp(sessions, cookie_path=cookie_path, cookie_domain=cookie_domain or None)
+    return DemoApp(
+        SQLiteBackend(database),
+        SQLiteSessionIndex(database),
+        everywhere_path=everywhere_path,
+        cookie_path=cookie_path,
+        cookie_domain=cookie_domain or None,
+    )
 
 
 def __getattr__(name: str) -> Any:

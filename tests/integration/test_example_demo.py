@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import webtest
-from example_apps import import_example
+from example_apps import (
+    Devices,
+    button_url,
+    check_sign_out_of_other_devices,
+    click_with_token,
+    import_example,
+    log_in_with_form,
+    stored,
+)
 
-from logout_middleware import DEFAULT_LOGOUT_PATH, SQLiteBackend
+from logout_middleware import DEFAULT_LOGOUT_PATH, SQLiteBackend, SQLiteSessionIndex
 
 demo = import_example("demo")
+# What the page's script does for a button: POST {} with the token header.
+click = click_with_token("XSRF-TOKEN", "X-XSRF-TOKEN")
 
 
 def test_demo_logs_in_shows_the_user_and_logs_out_studio_style(tmp_path: Path) -> None:
@@ -26,7 +37,7 @@ def test_demo_logs_in_shows_the_user_and_logs_out_studio_style(tmp_path: Path) -
     assert SQLiteBackend(db).get(session_id) == {"username": "ada"}
     page = app.get("/")
     assert '<strong id="user">ada</strong>' in page.text
-    assert f'fetch("{DEFAULT_LOGOUT_PATH}"' in page.text
+    assert button_url(app, "logout") == DEFAULT_LOGOUT_PATH
     assert '"X-XSRF-TOKEN": readCookie("XSRF-TOKEN")' in page.text
 
     app.post(DEFAULT_LOGOUT_PATH, "{}", content_type="application/json", status=403)
@@ -78,7 +89,11 @@ def test_demo_mounted_under_a_prefix_links_and_logs_out_under_it(tmp_path: Path)
     assert 'action="/studio/login"' in page.text
     app.post("/login", {"username": "ada"}, extra_environ={"SCRIPT_NAME": "/studio"})
     page = app.get("/", extra_environ={"SCRIPT_NAME": "/studio"})
-    assert f'fetch("/studio{DEFAULT_LOGOUT_PATH}"' in page.text
+    urls = [page.html.find(id=b)["data-url"] for b in ("logout", "sign-out-others")]
+    assert urls == [
+        f"/studio{DEFAULT_LOGOUT_PATH}",
+        f"/studio{demo.EVERYWHERE_PATH}?keep_current=1",
+    ]
 
 
 def test_demo_refuses_an_empty_or_long_username(tmp_path: Path) -> None:
@@ -87,3 +102,25 @@ def test_demo_refuses_an_empty_or_long_username(tmp_path: Path) -> None:
     app.post("/login", {"username": "x" * 65}, status=400)
     app.get("/login", status=405)
     app.get("/elsewhere", status=404)
+
+
+def test_demo_signs_out_of_other_devices_and_everywhere(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    wsgi = demo.make_app(db)
+    site = Devices(wsgi, SQLiteSessionIndex(db), stored(SQLiteBackend(db)), click)
+    check_sign_out_of_other_devices(site)
+
+
+def test_demo_everywhere_buttons_need_the_token_like_the_logout(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    wsgi = demo.make_app(db)
+    phone, laptop = webtest.TestApp(wsgi), webtest.TestApp(wsgi)
+    sessions = [log_in_with_form(phone, "alice"), log_in_with_form(laptop, "alice")]
+    for button in ("sign-out-others", "sign-out-everywhere"):
+        phone.post(button_url(phone, button), "{}", content_type="application/json", status=403)
+    assert SQLiteSessionIndex(db).find("user", "alice") == set(sessions)
+    assert all(SQLiteBackend(db).get(sid) is not None for sid in sessions)
+    # The answer the page shows after "sign out everywhere": the count, cookies expired.
+    answer: Any = click(phone, "sign-out-everywhere")
+    assert answer.json == {"message": "OK", "ended": 2}
+    assert "session" not in phone.cookies and "XSRF-TOKEN" not in phone.cookies

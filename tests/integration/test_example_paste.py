@@ -1,0 +1,32 @@
+"""examples/paste.ini, the demo as a PasteDeploy pipeline: its ``index`` and
+``everywhere_path`` keys give the filter the index that the app's login writes, so the
+demo's "sign out of other devices" buttons work the same through the ini file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from example_apps import (
+    EXAMPLES,
+    Devices,
+    check_sign_out_of_other_devices,
+    click_with_token,
+    import_example,
+    stored,
+)
+from paste.deploy import loadapp
+
+from logout_middleware import LogoutMiddleware, SQLiteBackend, SQLiteSessionIndex
+
+
+def test_paste_ini_pipeline_signs_out_of_other_devices(tmp_path: Path) -> None:
+    import_example("demo")  # puts examples/ on sys.path for `demo:paste_app_factory`
+    shutil.copy(EXAMPLES / "paste.ini", tmp_path / "paste.ini")  # %(here)s: tmp_path
+    wsgi = loadapp("config:paste.ini", relative_to=str(tmp_path))
+    assert isinstance(wsgi, LogoutMiddleware)
+    assert wsgi.everywhere_path == "/logout/everywhere"
+    db = tmp_path / "demo.sqlite3"
+    click = click_with_token("XSRF-TOKEN", "X-XSRF-TOKEN")
+    site = Devices(wsgi, SQLiteSessionIndex(db), stored(SQLiteBackend(db)), click)
+    check_sign_out_of_other_devices(site)
