@@ -5,6 +5,13 @@ cookie. The middleware answers the logout path, deletes that record from the sam
 store, and expires the cookie with the attributes Flask set it with. The lines a user
 adds are marked below; the rest is an ordinary Flask-Login app.
 
+Log out everywhere: Flask-Login's ``user_logged_in`` signal links Flask-Session's
+``session.sid`` to the user in a session index on the same store; the page's "Sign
+out of other devices" and "Sign out everywhere" buttons are plain forms that post to
+the middleware's ``/logout/everywhere`` (the first with ``?keep_current=1``), and
+``redirect_to="/"`` brings the browser back to the page after them and after "Log
+out".
+
 Two stores, chosen by ``FLASK_EXAMPLE_STORE``:
 
 * ``sqlalchemy`` (default): Flask-Session's SQLAlchemy store, table ``sessions``,
@@ -21,23 +28,30 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect, render_template_string, request
+from flask import Flask, redirect, render_template_string, request, session
 from flask_login import (
     LoginManager,
     UserMixin,
     current_user,
     login_required,
     login_user,
+    logout_user,
+    user_logged_in,
 )
 from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 
-from logout_middleware import LogoutMiddleware
+from logout_middleware import DEFAULT_LOGOUT_PATH, LogoutMiddleware
 
 DEFAULT_DB = Path(__file__).with_name("flask_example.sqlite3")
+# Where the middleware logs the current user out of every session.
+EVERYWHERE_PATH = "/logout/everywhere"
+# The session key that holds when the login happened (Unix time).
+LOGIN_AT = "login_at"
 
 PAGE = """<!doctype html>
 <title>Flask example</title>
@@ -45,6 +59,14 @@ PAGE = """<!doctype html>
 {% if name == "anonymous" %}
 <form method="post" action="{{ url_for('login') }}">
   <input name="username" required> <button>Log in</button>
+</form>
+{% else %}
+<form id="logout" method="post" action="{{ logout }}"><button>Log out</button></form>
+<form id="sign-out-others" method="post" action="{{ everywhere }}?keep_current=1">
+  <button>Sign out of other devices</button>
+</form>
+<form id="sign-out-everywhere" method="post" action="{{ everywhere }}">
+  <button>Sign out everywhere</button>
 </form>
 {% endif %}
 """
@@ -87,7 +109,9 @@ def create_app(store: str = "sqlalchemy", db_path: str | os.PathLike[str] = DEFA
     @app.get("/")
     def index() -> str:
         name = current_user.id if current_user.is_authenticated else "anonymous"
-        return render_template_string(PAGE, name=name)
+        return render_template_string(
+            PAGE, name=name, logout=DEFAULT_LOGOUT_PATH, everywhere=EVERYWHERE_PATH
+        )
 
     @app.post("/login")
     def login() -> Any:
@@ -103,18 +127,21 @@ def create_app(store: str = "sqlalchemy", db_path: str | os.PathLike[str] = DEFA
         return f"secret of {current_user.id}"
 
     # --- what a user adds: the same store, the cookie as Flask sets it ---------
+    # (and a session index on that store: which sessions are whose)
     if store.startswith(("redis://", "rediss://")):
-        from logout_middleware.backends import RedisBackend
+        from logout_middleware.backends import RedisBackend, RedisSessionIndex
 
         backend: Any = RedisBackend(app.config["SESSION_REDIS"], key_prefix="session:")
+        index: Any = RedisSessionIndex(app.config["SESSION_REDIS"])
     else:
-        from logout_middleware.backends import SQLAlchemyBackend
+        from logout_middleware.backends import SQLAlchemyBackend, SQLAlchemySessionIndex
 
         with app.app_context():
             engine = app.config["SESSION_SQLALCHEMY"].engine
         backend = SQLAlchemyBackend(
             engine, table="sessions", id_column="session_id", key_prefix="session:"
         )
+        index = SQLAlchemySessionIndex(engine)  # its own table, session_index
     app.wsgi_app = LogoutMiddleware(  # type: ignore[method-assign]
         app.wsgi_app,
         backend,
@@ -123,7 +150,33 @@ def create_app(store: str = "sqlalchemy", db_path: str | os.PathLike[str] = DEFA
         cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
         # Flask-Login's "remember me" cookie dies too (its own, Flask-Login defaults).
         also_expire=[{"name": "remember_token", "samesite": None}],
+        index=index,
+        everywhere_path=EVERYWHERE_PATH,
+        redirect_to="/",  # the page's forms post here: back to the page after them
     )
+    # ---------------------------------------------------------------------------
+
+    # --- what a user adds for log out everywhere: link each login's session -----
+    lifetime = app.permanent_session_lifetime.total_seconds()
+
+    @user_logged_in.connect_via(app)
+    def link_session(sender: Flask, user: User, **extra: Any) -> None:
+        session[LOGIN_AT] = time.time()
+        try:
+            index.add(session.sid, ttl=lifetime, user=user.get_id())
+        except Exception:
+            session.clear()  # no login without its link (Flask saves the session on a 500)
+            raise
+
+    @app.before_request
+    def end_logins_older_than_their_link() -> None:
+        # Flask-Session moves the record's expiry on at every request, but the link
+        # expires `lifetime` after the login: the login must end then too, or log out
+        # everywhere could no longer find a session in daily use.
+        login_at = session.get(LOGIN_AT)
+        if login_at is not None and time.time() - login_at > lifetime:
+            logout_user()
+            session.pop(LOGIN_AT)
     # ---------------------------------------------------------------------------
     return app
 
