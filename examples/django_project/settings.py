@@ -41,3 +41,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_NAME = "csrftoken"
 CSRF_HEADER_NAME = "HTTP_X_CSRFTOKEN"
+
+# Where LogoutMiddleware logs the current user out of every session (wsgi.py); the
+# page's buttons post there.
+LOGOUT_EVERYWHERE_PATH = "/logout/everywhere"
