@@ -42,7 +42,7 @@ from .cookies import CookieSpec
 from .events import Outcome, Report, Reporter, scrub
 from .expiry import CookieExpiry
 from .guards import CsrfGuard, OriginGuard
-from .redirects import RedirectPolicy
+from .redirects import RedirectPolicy, form_length
 from .request import Request
 from .responses import Answers, Header, Response
 from .revocation import Revocation
@@ -111,6 +111,7 @@ class LogoutCore:
         *,
         paths: tuple[str, ...],
         everywhere_paths: tuple[str, ...] = (),
+        max_form_size: int = 8192,
         methods: tuple[str, ...],
         cookie: CookieSpec,
         expiry: CookieExpiry,
@@ -126,6 +127,7 @@ class LogoutCore:
     ) -> None:
         self.paths = paths
         self.everywhere_paths = everywhere_paths
+        self.max_form_size = max_form_size
         self.methods = methods
         self.cookie = cookie
         self.expiry = expiry
@@ -154,22 +156,20 @@ class LogoutCore:
         if request.method not in self.methods:
             return Respond(self.answers.not_allowed)
         everywhere = request.path in self.everywhere_paths
-        keep_current: bool | None = False
-        if everywhere:
-            keep_current = _keep_current(request.query)
-            if keep_current is None:
-                return Respond(self.answers.bad_keep_current)
         values = self.cookie_values(request)
         refusal = self._refusal(request, values)
         if refusal is not None:
             return refusal
-        location = None
-        if self.redirects is not None:
-            if request.body is None:
-                limit = self.redirects.body_limit(request)
-                if limit:
-                    return ReadBody(limit)
-            location = self.redirects.location(request)
+        if request.body is None and (everywhere or self.redirects is not None):
+            limit = self._body_limit(request, everywhere)
+            if limit:
+                return ReadBody(limit)
+        keep_current: bool | None = False
+        if everywhere:
+            keep_current = _keep_current(request.query, request.body)
+            if keep_current is None:
+                return Respond(self.answers.bad_keep_current)
+        location = None if self.redirects is None else self.redirects.location(request)
         https = request.https
         end_headers = () if keep_current else self.expiry.headers(https)
         texts = tuple(map(decode_value, values))
@@ -241,6 +241,12 @@ class LogoutCore:
         subject = decode_value(values[0]) if values else None
         return Respond(response, Report("forbidden", 403, None, reason, subject=subject))
 
+    def _body_limit(self, request: Request, everywhere: bool) -> int:
+        # The form body holds ``next`` (redirect mode) or ``keep_current`` (a button).
+        if everywhere:
+            return form_length(request, self.max_form_size)
+        return 0 if self.redirects is None else self.redirects.body_limit(request)
+
     def _session_ids(self, texts: tuple[str, ...]) -> tuple[str, ...]:
         extract = self.session_id_from_cookie
         if extract is None:
@@ -257,13 +263,16 @@ class LogoutCore:
         return tuple(dict.fromkeys(f[0] for f in found if f is not None))
 
 
-def _keep_current(query: str) -> bool | None:
-    """``?keep_current=1``: ``True``; absent or ``0``: ``False``; ``None``: unreadable."""
-    if "keep_current" not in query:
+def _keep_current(query: str, body: bytes | None) -> bool | None:
+    """``keep_current=1`` in the query or the form: ``True``; absent or ``0``:
+    ``False``; ``None``: unreadable, or given twice with different values."""
+    form = body.decode("latin-1") if body else ""
+    if "keep_current" not in query and "keep_current" not in form:
         return False
     answers = {
         _FLAGS.get(value.strip().lower())
-        for name, value in parse_qsl(query, keep_blank_values=True)
+        for text in (query, form)
+        for name, value in parse_qsl(text, keep_blank_values=True)
         if name == "keep_current"
     }
     if len(answers) != 1:

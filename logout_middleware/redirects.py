@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ._validation import byte_count
 from .request import Request
 
-__all__ = ["RedirectPolicy", "is_valid_host", "safe_next_url", "validate_hosts"]
+__all__ = ["RedirectPolicy", "form_length", "is_valid_host", "safe_next_url", "validate_hosts"]
 
 logger = logging.getLogger("logout_middleware")
 _DIGITS = re.compile(r"\A[0-9]{1,12}\Z")
@@ -144,6 +144,18 @@ def _param(query: str, name: str) -> str | None:
     return None
 
 
+def form_length(request: Request, max_size: int) -> int:
+    """The body bytes to read for a urlencoded form field: its ``Content-Length`` when
+    the body is such a form of at most ``max_size`` bytes, else 0 (nothing to read)."""
+    content_type = request.header("content-type").split(";", 1)[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return 0
+    length = request.header("content-length").strip()
+    if not _DIGITS.match(length) or not 0 < int(length) <= max_size:
+        return 0
+    return int(length)
+
+
 class RedirectPolicy:
     """Where the browser goes after logout, in redirect mode.
 
@@ -176,13 +188,7 @@ class RedirectPolicy:
         at most ``max_form_size`` bytes, when the query string has no ``next``."""
         if _param(request.query, self.next_param) is not None:
             return 0
-        content_type = request.header("content-type").split(";", 1)[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            return 0
-        length = request.header("content-length").strip()
-        if not _DIGITS.match(length) or not 0 < int(length) <= self.max_form_size:
-            return 0
-        return int(length)
+        return form_length(request, self.max_form_size)
 
     def location(self, request: Request) -> str | None:
         """The absolute URL to send the browser to, or ``None`` for the JSON answer

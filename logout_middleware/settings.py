@@ -65,12 +65,10 @@ def build_core(
 
     Raises :class:`ValueError` that names the setting and says what to write.
     """
-    _check_backend(backend, revocation, user_from_cookie)
+    _check_stores_and_hooks(backend, revocation, session_id_from_cookie, user_from_cookie)
     paths = _paths(path)
     max_age = positive_seconds(revocation_max_age, "revocation_max_age")
     methods_ = _methods(methods)
-    if session_id_from_cookie is not None and not callable(session_id_from_cookie):
-        raise ValueError("session_id_from_cookie must be a callable or None")
     cookie = CookieSpec(
         cookie_name,
         path=cookie_path,
@@ -95,6 +93,7 @@ def build_core(
     return LogoutCore(
         paths=paths,
         everywhere_paths=_everywhere_paths(everywhere_path, index, paths),
+        max_form_size=redirects.max_form_size,
         methods=methods_,
         cookie=cookie,
         expiry=CookieExpiry(cookie, (*also_expire, *csrf_cookie), sweep_domains, clear_site_data),
@@ -124,7 +123,11 @@ def _revocation(
     )
 
 
-def _check_backend(backend: Any, revocation: Any, user_from_cookie: Any) -> None:
+def _check_stores_and_hooks(
+    backend: Any, revocation: Any, session_id_from_cookie: Any, user_from_cookie: Any
+) -> None:
+    if session_id_from_cookie is not None and not callable(session_id_from_cookie):
+        raise ValueError("session_id_from_cookie must be a callable or None")
     if user_from_cookie is not None and revocation is None:
         raise ValueError(
             "user_from_cookie is for cookie-only sessions: it needs revocation=... "

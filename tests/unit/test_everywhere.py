@@ -302,3 +302,68 @@ def test_pass_through_requests_never_touch_the_index() -> None:
     app.set_cookie("session", "abc")
     for path in ("/", "/logout/everywhere/", "/logout", EVERYWHERE.upper()):
         assert app.get(path).status_int == 200
+
+
+@pytest.mark.parametrize("redirect", [False, True])
+@pytest.mark.parametrize(
+    ("form", "query", "kept"),
+    [
+        ("keep_current=1", "", True),
+        ("csrf=x&keep_current=yes&next=%2Faccount", "", True),
+        ("keep_current=0", "", False),
+        ("other=1", "", False),
+        ("keep_current=1", "keep_current=1", True),
+    ],
+)
+def test_keep_current_in_a_form_field_is_read_like_the_query(
+    form: str, query: str, kept: bool, redirect: bool
+) -> None:
+    options = {"redirect_to": "/bye"} if redirect else {}
+    app, _, backend, index = setup(**options)
+    alice = [login(backend, index, "alice") for _ in range(3)]
+    app.set_cookie("session", alice[0])
+    url = f"{EVERYWHERE}?{query}" if query else EVERYWHERE
+    response = app.post(url, form, content_type="application/x-www-form-urlencoded")
+    assert response.status_int == (303 if redirect else 200)
+    assert (alice[0] in backend) is kept
+    assert not any(sid in backend for sid in alice[1:])
+    assert (set_cookies(response) == []) is kept
+
+
+@pytest.mark.parametrize(
+    ("form", "query"),
+    [
+        ("keep_current=1", "keep_current=0"),
+        ("keep_current=maybe", ""),
+        ("keep_current=1&keep_current=no", ""),
+    ],
+)
+def test_keep_current_disagreeing_between_query_and_form_is_400(form: str, query: str) -> None:
+    app, _, backend, index = setup()
+    alice = [login(backend, index, "alice") for _ in range(2)]
+    app.set_cookie("session", alice[0])
+    url = f"{EVERYWHERE}?{query}" if query else EVERYWHERE
+    app.post(url, form, content_type="application/x-www-form-urlencoded", status=400)
+    assert all(sid in backend for sid in alice)
+
+
+def test_a_cross_site_form_is_refused_before_its_body_is_read() -> None:
+    app, _, backend, index = setup()
+    sid = login(backend, index, "alice")
+    app.set_cookie("session", sid)
+    read: list[int] = []
+
+    class Input:
+        def read(self, n: int = -1) -> bytes:
+            read.append(n)
+            return b"keep_current=1"
+
+    app.post(
+        EVERYWHERE,
+        "keep_current=1",
+        content_type="application/x-www-form-urlencoded",
+        headers={"Origin": "https://evil.example"},
+        extra_environ={"wsgi.input": Input()},
+        status=403,
+    )
+    assert read == [] and sid in backend
