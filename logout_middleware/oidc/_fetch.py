@@ -1,0 +1,79 @@
+"""One bounded HTTP GET of a JSON object from the provider (urllib, no new dependency)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._urls import is_loopback
+from .errors import ProviderError
+
+__all__ = ["MAX_DOCUMENT", "fetch_json"]
+
+#: The largest discovery document or key set read, in bytes.
+MAX_DOCUMENT = 1 << 20
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead off https or to another host: the URLs are configured,
+    # or come from the issuer's own discovery document, and must answer directly.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _opener(url: str, ssl_context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
+    handlers: list[Any] = [_NoRedirects()]
+    if ssl_context is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=ssl_context))
+    if is_loopback(urlsplit(url).hostname or ""):
+        handlers.append(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
+    return urllib.request.build_opener(*handlers)
+
+
+def fetch_json(
+    url: str, what: str, *, timeout: float, ssl_context: ssl.SSLContext | None = None
+) -> dict[str, Any]:
+    """GET ``url`` and return its body, a JSON object.
+
+    Connecting and each wait for data are bounded by ``timeout`` seconds, and the body
+    is read in pieces until ``timeout`` after the start at the latest: a provider that
+    is down fails at once (connection refused), one that accepts but never answers
+    fails after ``timeout``. Redirects are not followed; bodies over
+    :data:`MAX_DOCUMENT` bytes are refused.
+
+    :raises ProviderError: naming ``what`` and ``url``, for any failure.
+    """
+    deadline = time.monotonic() + timeout
+    # The URL is https, or http on a loopback host: checked where it was configured or read.
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+    try:
+        with _opener(url, ssl_context).open(request, timeout=timeout) as response:
+            body = bytearray()
+            while chunk := response.read1(65536):
+                body += chunk
+                if len(body) > MAX_DOCUMENT:
+                    raise ProviderError(f"{what} at {url} is over {MAX_DOCUMENT} bytes")
+                if time.monotonic() > deadline:
+                    raise ProviderError(f"{what} at {url} took over {timeout:g} s to arrive")
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        moved = " (redirects are not followed)" if 300 <= exc.code < 400 else ""
+        raise ProviderError(f"{what} at {url} answered HTTP {exc.code}{moved}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+            reason = f"no answer within {timeout:g} s"
+        raise ProviderError(f"{what} at {url} could not be fetched: {reason}") from None
+    try:
+        document = json.loads(bytes(body))
+    except ValueError:
+        raise ProviderError(f"{what} at {url} is not JSON") from None
+    if not isinstance(document, dict):
+        raise ProviderError(f"{what} at {url} is not a JSON object")
+    return document
