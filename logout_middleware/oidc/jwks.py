@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import jwt
-
 from ._cache import Fetched
 from ._fetch import fetch_json
+from ._pyjwt import jwt
 from .algorithms import algorithms_for
 from .errors import InvalidLogoutToken, ProviderError
 

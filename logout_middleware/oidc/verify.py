@@ -13,14 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-try:
-    import jwt
-except ImportError as exc:  # pragma: no cover - PyJWT is a dev dependency
-    raise ImportError(
-        "logout_middleware.oidc needs PyJWT with its crypto extra: "
-        "pip install 'logout-middleware[oidc]' (or pip install 'PyJWT[crypto]>=2.8')"
-    ) from exc
-
+from ._pyjwt import jwt
 from .errors import InvalidLogoutToken, ProviderError
 
 __all__ = ["MAX_TOKEN", "TYPES", "verified_payload"]
