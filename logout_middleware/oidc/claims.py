@@ -121,7 +121,7 @@ def _check_event(payload: Mapping[str, Any]) -> None:
 
 
 def check_claims(
-    payload: Mapping[str, Any],
+    payload: dict[str, Any],
     *,
     issuer: str,
     client_id: str,
@@ -135,6 +135,9 @@ def check_claims(
     present, hold; ``jti`` is present; ``events`` holds the back-channel logout event
     with an object value; ``sid`` or ``sub`` is present; ``nonce`` is absent. Every
     time comparison allows ``skew`` seconds.
+
+    ``payload`` becomes the read-only :attr:`LogoutClaims.claims`: the caller must not
+    change it afterwards.
 
     :raises InvalidLogoutToken: naming the first rule that fails.
     """
@@ -161,5 +164,5 @@ def check_claims(
         issued_at=issued_at,
         expires_at=expires_at,
         valid_until=valid_until,
-        claims=MappingProxyType(dict(payload)),
+        claims=MappingProxyType(payload),
     )

@@ -122,7 +122,9 @@ class OIDCLogout:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         from .jwks import KeySet  # imports PyJWT, with a message naming the extra
+        from .verify import verified_payload
 
+        self._verified_payload = verified_payload
         #: The issuer: every token's ``iss`` must equal it.
         self.issuer = checked_url(issuer, "issuer", query=False)
         #: This client's id: every logout token's ``aud`` must hold it.
@@ -212,9 +214,7 @@ class OIDCLogout:
         :raises ProviderError: when the key set or discovery document is unavailable.
         :raises Exception: what the replay cache raises when its store fails.
         """
-        from .verify import verified_payload
-
-        payload = verified_payload(token, self.algorithms, self.keys.key)
+        payload = self._verified_payload(token, self.algorithms, self.keys.key)
         claims = check_claims(
             payload,
             issuer=self.issuer,
@@ -223,10 +223,11 @@ class OIDCLogout:
             skew=self.clock_skew,
             max_age=self.max_token_age,
         )
-        if self.replay_cache.seen(replay_key(claims.issuer, claims.jti)):
+        key = replay_key(claims.issuer, claims.jti)
+        if self.replay_cache.seen(key):
             raise InvalidLogoutToken("this logout token was received before (its jti is known)")
         if remember:
-            self.remember(claims)
+            self.replay_cache.remember(key, max(claims.valid_until - time.time(), 1.0))
         return claims
 
     def remember(self, claims: LogoutClaims) -> None:
