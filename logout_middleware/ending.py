@@ -1,17 +1,18 @@
-"""Ending sessions: the store I/O that carries out a decision of the core.
+"""Ending sessions: the store calls that carry out a decision of the core.
 
-:class:`SessionEnder` is the one place that deletes sessions, revokes cookies and keeps
-the session index in step with them. Every server adapter hands it the
-:class:`~logout_middleware.core.EndSessions` plan the core made (the WSGI middleware
-calls it directly, the ASGI twin from a worker thread), and
-:meth:`LogoutMiddleware.end_user_sessions
-<logout_middleware.LogoutMiddleware.end_user_sessions>` calls it from Python.
+:class:`SessionEnder` is the one place that decides which store calls delete sessions,
+revoke cookies and keep the session index in step with them. Like the core, it does no
+I/O itself: :meth:`SessionEnder.steps` is a generator that yields each store call as a
+``(bound_method, args)`` pair and is sent back its result (see
+:mod:`logout_middleware._steps`), so one sequence serves every server interface: the
+WSGI middleware and :meth:`LogoutMiddleware.end_user_sessions
+<logout_middleware.LogoutMiddleware.end_user_sessions>` run it synchronously; an
+asynchronous driver awaits a coroutine method and runs a blocking one in a thread.
 
 The order of the writes is what keeps the index right when a store fails part way:
 
-1. the sessions are deleted from the backend
-   (:func:`~logout_middleware.backends.base.delete_sessions`: one ``DELETE ... IN``
-   or one pipeline where the backend has ``delete_many``);
+1. the sessions are deleted from the backend (one ``DELETE ... IN`` per 500 ids or
+   one pipeline where the backend has ``delete_many``);
 2. the cookies are revoked (cookie-only sessions), and for a log out everywhere the
    user's *not before* time is written;
 3. only then are the sessions removed from the index.
@@ -25,37 +26,25 @@ removal from the index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Generator, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from .backends.base import SessionBackend, SessionIndex, delete_sessions
+from ._steps import Call, bulk, drive, run
+from .backends.base import SessionBackend, SessionIndex
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import EndSessions
     from .revocation import Revocation
 
-__all__ = ["USER_LABEL", "SessionEnder", "remove_from_index"]
+__all__ = ["USER_LABEL", "SessionEnder"]
 
 #: The index label that names a session's user.
 USER_LABEL = "user"
 
 
-def remove_from_index(index: SessionIndex, session_ids: Iterable[str]) -> None:
-    """Forget ``session_ids`` in ``index``: its ``remove_many`` (a bounded number of
-    round trips) where it has one, else :meth:`~SessionIndex.remove` one by one."""
-    ids = tuple(dict.fromkeys(session_ids))
-    if not ids:
-        return
-    remove_many = getattr(index, "remove_many", None)
-    if remove_many is not None:
-        remove_many(ids)
-    else:
-        for session_id in ids:
-            index.remove(session_id)
-
-
 class SessionEnder:
-    """Carries out the core's plans against the stores.
+    """Decides the store calls that carry out the core's plans.
 
     :param backend: the session store, or ``None`` for cookie-only sessions.
     :param index: the session index, or ``None``.
@@ -73,53 +62,83 @@ class SessionEnder:
         self.revocation = revocation
 
     def run(self, plan: EndSessions) -> int:
-        """Carry out ``plan``; return how many sessions ended. Raises when a store failed.
-
-        A plain logout ends the plan's sessions. A log out everywhere (``plan.everywhere``)
-        ends every session of the users of the plan's sessions, except ``plan.keep``.
-        """
+        """Carry out ``plan`` synchronously; return how many sessions ended. Raises
+        when a store failed."""
         if plan.everywhere:
-            return self._everywhere(plan)
+            return drive(self._everywhere(plan))
+        # The hot path: exactly the calls of :meth:`calls`, made without building the
+        # list (that would cost a twentieth of a memory logout; a test pins the two).
         session_ids = plan.session_ids
-        if self.backend is not None:  # the few ids of one request: delete() each
+        if self.backend is not None:
             for session_id in session_ids:
                 self.backend.delete(session_id)
         if self.revocation is not None and plan.tokens:
             self.revocation.revoke(plan.tokens)
         if self.index is not None and session_ids:
-            remove_from_index(self.index, session_ids)
+            run(bulk(self.index, "remove_many", "remove", session_ids))
         return len(session_ids)
 
     def end_user(self, user: str, *, keep: str | None = None) -> int:
-        """End every session of ``user`` except ``keep``; return how many recorded
-        sessions ended. Raises when a store failed."""
-        ids = self._find({user}) - {keep}
-        self._end(ids, (user,), keep_value=keep)
+        """End every session of ``user`` except ``keep`` synchronously; return how many
+        recorded sessions ended. Raises when a store failed."""
+        return drive(self.user_steps(user, keep=keep))
+
+    def steps(self, plan: EndSessions) -> Generator[Call, Any, int]:
+        """The store calls of ``plan`` (see :mod:`logout_middleware._steps`); returns how
+        many sessions ended.
+
+        A plain logout ends the plan's sessions (:meth:`calls`). A log out everywhere
+        (``plan.everywhere``) ends every session of the users of the plan's sessions,
+        except ``plan.keep``.
+        """
+        if plan.everywhere:
+            return (yield from self._everywhere(plan))
+        yield from self.calls(plan)
+        return len(plan.session_ids)
+
+    def calls(self, plan: EndSessions) -> list[Call]:
+        """The store calls of a plain logout, in order; none needs a result."""
+        session_ids = plan.session_ids
+        calls: list[Call] = []
+        if self.backend is not None:  # the few ids of one request: delete() each
+            delete = self.backend.delete
+            for session_id in session_ids:
+                calls.append((delete, (session_id,)))
+        if self.revocation is not None and plan.tokens:
+            calls += self.revocation.revoke_calls(plan.tokens)
+        if self.index is not None and session_ids:
+            calls += bulk(self.index, "remove_many", "remove", session_ids)
+        return calls
+
+    def user_steps(self, user: str, *, keep: str | None = None) -> Generator[Call, Any, int]:
+        """The store calls that end every session of ``user`` but ``keep``."""
+        ids = (yield from self._find({user})) - {keep}
+        yield from self._end(ids, (user,), keep_value=keep)
         return len(ids)
 
     # -- log out everywhere ------------------------------------------------------
 
-    def _everywhere(self, plan: EndSessions) -> int:
+    def _everywhere(self, plan: EndSessions) -> Generator[Call, Any, int]:
         index = self.index
         assert index is not None  # the settings refuse everywhere_path without an index
         users = set(plan.users)
         for session_id in plan.session_ids:
-            user = index.labels(session_id).get(USER_LABEL)
-            if user:
-                users.add(user)
-        ids = self._find(users) | set(plan.session_ids)
+            labels = yield index.labels, (session_id,)
+            if labels.get(USER_LABEL):
+                users.add(labels[USER_LABEL])
+        ids = (yield from self._find(users)) | set(plan.session_ids)
         ids.difference_update(plan.keep)
         keep_value = plan.keep_values[0] if plan.keep_values else None
-        self._end(ids, tuple(users), keep_value=keep_value, tokens=plan.tokens)
+        yield from self._end(ids, tuple(users), keep_value=keep_value, tokens=plan.tokens)
         # A cookie-only session has no record: the one in the request counts once.
         cookie_only = self.backend is None and bool(plan.tokens)
         return len(ids) + cookie_only
 
-    def _find(self, users: Iterable[str]) -> set[str]:
+    def _find(self, users: Iterable[str]) -> Generator[Call, Any, set[str]]:
         found: set[str] = set()
         if self.index is not None:
             for user in users:
-                found |= self.index.find(USER_LABEL, user)
+                found |= yield self.index.find, (USER_LABEL, user)
         return found
 
     def _end(
@@ -129,14 +148,19 @@ class SessionEnder:
         *,
         keep_value: str | None,
         tokens: tuple[str, ...] = (),
-    ) -> None:
+    ) -> Generator[Call, Any, None]:
+        # Delete, then revoke and write the not-before times, then forget: a failure
+        # leaves every session that may still exist in the index.
+        ordered = tuple(sorted(ids))
         if self.backend is not None:
-            delete_sessions(self.backend, ids)
+            yield from bulk(self.backend, "delete_many", "delete", ordered)
         revocation = self.revocation
         if revocation is not None:
-            if tokens:
-                revocation.revoke(tokens)
+            yield from revocation.revoke_calls(tokens)
             if users and revocation.ends_users:
-                revocation.end_users(users, keep_value=keep_value)
+                assert self.index is not None  # user_from_cookie needs an index
+                for key, ttl, labels in revocation.not_before_entries(users, keep_value):
+                    add: Any = self.index.add  # labels are keywords; mypy would match ttl
+                    yield partial(add, **labels), (key, ttl)
         if self.index is not None:
-            remove_from_index(self.index, ids)
+            yield from bulk(self.index, "remove_many", "remove", ordered)

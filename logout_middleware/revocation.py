@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._steps import Call, run
 from ._validation import positive_seconds
 from .backends.base import RevocationStore, SessionIndex
 from .backends.memory_revocation import MemoryRevocationStore
@@ -166,18 +167,22 @@ class Revocation:
 
     def revoke(self, tokens: Iterable[str]) -> None:
         """Record ``tokens`` in the store for ``max_age``; raises when the store fails."""
-        for token in tokens:
-            self.store.revoke(token, self.max_age)
+        run(self.revoke_calls(tokens))
 
-    def end_users(self, users: Iterable[str], *, keep_value: str | None = None) -> None:
-        """Refuse, from now on, every cookie of ``users`` signed before now, except
-        ``keep_value`` (the cookie value of the session kept). Raises when the store
-        failed."""
-        assert self.index is not None  # ensured at construction with user_from_cookie
+    def revoke_calls(self, tokens: Iterable[str]) -> list[Call]:
+        """The store calls of :meth:`revoke` (see :mod:`logout_middleware._steps`)."""
+        revoke, max_age = self.store.revoke, self.max_age
+        return [(revoke, (token, max_age)) for token in tokens]
+
+    def not_before_entries(
+        self, users: Iterable[str], keep_value: str | None = None
+    ) -> list[tuple[str, float, dict[str, str]]]:
+        """The index entries ``(key, ttl, labels)`` that refuse, from now on, every
+        cookie of ``users`` signed before now, except ``keep_value`` (the cookie value
+        of the session kept); written by :class:`~logout_middleware.ending.SessionEnder`."""
         keep = _tokens(keep_value)[0] if keep_value else ""
-        now = repr(time.time())
-        for user in users:
-            self.index.add(not_before_key(user), self.max_age, not_before=now, keep=keep)
+        labels = {"not_before": repr(time.time()), "keep": keep}
+        return [(not_before_key(user), self.max_age, labels) for user in users]
 
     # -- on every other request ------------------------------------------------
 

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
+from .._steps import bulk, run
 from .._validation import identifier as validate_identifier
 from .._validation import positive_seconds
 
@@ -70,12 +71,7 @@ def delete_sessions(backend: SessionBackend, session_ids: Iterable[str]) -> None
     ``delete_many`` when it has one (a bounded number of round trips), else with
     ``delete`` once per id. Raises what the backend raises.
     """
-    delete_many = getattr(backend, "delete_many", None)
-    if callable(delete_many):
-        delete_many(session_ids)
-        return
-    for session_id in session_ids:
-        backend.delete(session_id)
+    run(bulk(backend, "delete_many", "delete", tuple(session_ids)))
 
 
 def new_session_id() -> str:
