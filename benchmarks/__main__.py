@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from . import growth, http, logout, memory, passthrough
+from . import everywhere, growth, http, logout, memory, passthrough
 from .config import Config, log
 from .harness import Unavailable
 from .report import Report, machine
@@ -24,6 +24,7 @@ SECTIONS = {
     "passthrough": passthrough.run,
     "logout": logout.run,
     "growth": growth.run,
+    "everywhere": everywhere.run,
     "http": http.run,
     "memory": memory.run,
 }

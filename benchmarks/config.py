@@ -18,6 +18,10 @@ class Config:
     loop_time: float
     #: Stored-session counts for the growth section.
     growth_sizes: tuple[int, ...]
+    #: Stored-session counts for the log out everywhere section, and how many of them
+    #: belong to the one user whose sessions it ends.
+    everywhere_sizes: tuple[int, ...]
+    everywhere_sessions: int
     #: Pass-through requests between the two tracemalloc snapshots.
     memory_requests: int
     #: wrk: seconds per run, interleaved rounds, threads, connections.
@@ -37,6 +41,8 @@ class Config:
                 rounds=5,
                 loop_time=0.01,
                 growth_sizes=(1_000, 10_000, 100_000),
+                everywhere_sizes=(2_000, 20_000),
+                everywhere_sessions=100,
                 memory_requests=100_000,
                 wrk_seconds=1,
                 wrk_rounds=1,
@@ -47,6 +53,8 @@ class Config:
             rounds=21,
             loop_time=0.04,
             growth_sizes=(1_000, 100_000, 1_000_000),
+            everywhere_sizes=(10_000, 100_000, 1_000_000),
+            everywhere_sessions=1_000,
             memory_requests=1_000_000,
             wrk_seconds=2,
             wrk_rounds=10,
