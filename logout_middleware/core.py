@@ -39,12 +39,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from .cookies import CookieSpec
-from .events import Outcome, Report, Reporter, scrub
+from .events import Kind, Outcome, Report, Reporter, scrub
 from .expiry import CookieExpiry
 from .guards import CsrfGuard, OriginGuard
+from .oidc.errors import InvalidLogoutToken, ProviderError
 from .redirects import RedirectPolicy, form_length
 from .request import Request
-from .responses import Answers, Header, Response
+from .responses import Answers, Header, Response, oauth_error
 from .revocation import Revocation
 from .sessionref import cookie_values, decode_value
 
@@ -94,6 +95,11 @@ class EndSessions:
     keep: tuple[str, ...] = ()
     #: The cookie values (decoded) of the sessions that stay.
     keep_values: tuple[str, ...] = ()
+    #: A back-channel logout: the logout token to validate, then end its sessions.
+    backchannel: str | None = None
+    #: The identity provider's end-session URL, filled in by the ender once the
+    #: session is ended (RP-initiated logout); the answer sends the browser there.
+    logout_url: str | None = None
 
 
 Decision = Respond | ReadBody | EndSessions
@@ -111,6 +117,7 @@ class LogoutCore:
         *,
         paths: tuple[str, ...],
         everywhere_paths: tuple[str, ...] = (),
+        backchannel_paths: tuple[str, ...] = (),
         max_form_size: int = 8192,
         methods: tuple[str, ...],
         cookie: CookieSpec,
@@ -127,6 +134,7 @@ class LogoutCore:
     ) -> None:
         self.paths = paths
         self.everywhere_paths = everywhere_paths
+        self.backchannel_paths = backchannel_paths
         self.max_form_size = max_form_size
         self.methods = methods
         self.cookie = cookie
@@ -153,6 +161,8 @@ class LogoutCore:
 
     def decide(self, request: Request) -> Decision:
         """What to do with ``request`` (a request on a logout or log out everywhere path)."""
+        if request.path in self.backchannel_paths:
+            return self._backchannel(request)
         if request.method not in self.methods:
             return Respond(self.answers.not_allowed)
         everywhere = request.path in self.everywhere_paths
@@ -204,11 +214,19 @@ class LogoutCore:
     def done(self, plan: EndSessions, ended: int = 0) -> Respond:
         """The answer once ``plan`` was carried out and ended ``ended`` sessions."""
         success, subject = plan.success, plan.subject
-        if success is None:
+        if plan.logout_url is not None:  # on to the identity provider's logout
+            if success is not None and success.status == 303:
+                success = self.answers.redirect(plan.logout_url)
+            else:
+                success = self.answers.provider_logout(plan.logout_url)
+            success = success.with_headers(plan.end_headers)
+        elif success is None:
             success = self.answers.ended(ended).with_headers(plan.end_headers)
-        outcome: Outcome = "ok" if subject is not None else "anonymous"
-        count = ended if plan.everywhere else None
-        return Respond(success, Report(outcome, success.status, None, ended=count, subject=subject))
+        kind = _kind(plan)
+        outcome: Outcome = "ok" if subject is not None or kind == "backchannel" else "anonymous"
+        count = None if kind == "logout" else ended
+        report = Report(outcome, success.status, None, ended=count, subject=subject, kind=kind)
+        return Respond(success, report)
 
     def failed(self, plan: EndSessions, exc: BaseException) -> Respond:
         """The ``500`` answer when a store (or the id extractor) raised ``exc``.
@@ -216,6 +234,10 @@ class LogoutCore:
         The cookie is still expired; the traceback and, with ``expose_errors``, the
         body carry no fragment of a cookie value or session id.
         """
+        if plan.backchannel is not None and isinstance(exc, InvalidLogoutToken):
+            response = oauth_error(400, "invalid_request", exc.description)
+            report = Report("forbidden", 400, None, exc.description, kind="backchannel")
+            return Respond(response, report)
         reference = secrets.token_hex(6)
         try:
             details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -226,8 +248,16 @@ class LogoutCore:
             message = scrub(_describe(exc), plan.secrets)
         else:
             message = f"Error reference: {reference}"
-        response = self.answers.error(message).with_headers(plan.end_headers)
-        report = Report("error", 500, None, None, reference, details, subject=plan.subject)
+        if plan.backchannel is None:
+            response = self.answers.error(message).with_headers(plan.end_headers)
+        elif isinstance(exc, ProviderError):  # not the sender's fault: it may retry
+            response = oauth_error(503, "temporarily_unavailable", message)
+        else:
+            response = oauth_error(500, "server_error", message)
+        status = response.status
+        report = Report(
+            "error", status, None, None, reference, details, subject=plan.subject, kind=_kind(plan)
+        )
         return Respond(response, report)
 
     def _refusal(self, request: Request, values: list[str]) -> Respond | None:
@@ -240,6 +270,25 @@ class LogoutCore:
             return None
         subject = decode_value(values[0]) if values else None
         return Respond(response, Report("forbidden", 403, None, reason, subject=subject))
+
+    def _backchannel(self, request: Request) -> Respond | ReadBody | EndSessions:
+        # Server to server: no cookie, no browser guards; the token is the credential.
+        if request.method != "POST":
+            return Respond(self.answers.backchannel_not_allowed)
+        if request.body is None:
+            limit = form_length(request, self.max_form_size)
+            if limit:
+                return ReadBody(limit)
+            return Respond(_BAD_BACKCHANNEL_FORM)
+        found = [
+            value
+            for name, value in parse_qsl(request.body.decode("latin-1"), keep_blank_values=True)
+            if name == "logout_token"
+        ]
+        if len(found) != 1 or not found[0].strip():
+            return Respond(_NO_LOGOUT_TOKEN)
+        token = found[0].strip()
+        return EndSessions((), (), None, (), None, (token,), backchannel=token)
 
     def _body_limit(self, request: Request, everywhere: bool) -> int:
         # The form body holds ``next`` (redirect mode) or ``keep_current`` (a button).
@@ -279,6 +328,22 @@ def _keep_current(query: str, body: bytes | None) -> bool | None:
         return None if answers else False
     return answers.pop()
 
+
+def _kind(plan: EndSessions) -> Kind:
+    if plan.backchannel is not None:
+        return "backchannel"
+    return "everywhere" if plan.everywhere else "logout"
+
+
+_BAD_BACKCHANNEL_FORM = oauth_error(
+    400,
+    "invalid_request",
+    "the back-channel logout request must be an application/x-www-form-urlencoded "
+    "form with a logout_token field",
+)
+_NO_LOGOUT_TOKEN = oauth_error(
+    400, "invalid_request", "the form must have exactly one non-empty logout_token field"
+)
 
 # The values of ``keep_current``; empty is absent.
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True}

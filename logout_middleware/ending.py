@@ -26,16 +26,21 @@ removal from the index.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+import logging
+from collections.abc import Generator, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._steps import Call, bulk, drive, run
 from .backends.base import SessionBackend, SessionIndex
+from .oidc.errors import ProviderError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import EndSessions
+    from .oidc import OIDCLogout
     from .revocation import Revocation
+
+logger = logging.getLogger("logout_middleware")
 
 __all__ = ["USER_LABEL", "SessionEnder"]
 
@@ -49,6 +54,7 @@ class SessionEnder:
     :param backend: the session store, or ``None`` for cookie-only sessions.
     :param index: the session index, or ``None``.
     :param revocation: the revocation component, or ``None``.
+    :param oidc: the OpenID Connect logout, or ``None``.
     """
 
     def __init__(
@@ -56,16 +62,20 @@ class SessionEnder:
         backend: SessionBackend | None,
         index: SessionIndex | None,
         revocation: Revocation | None,
+        oidc: OIDCLogout | None = None,
     ) -> None:
         self.backend = backend
         self.index = index
         self.revocation = revocation
+        self.oidc = oidc
+        # A plain logout makes its calls directly unless it must also read labels.
+        self._direct = oidc is None
 
     def run(self, plan: EndSessions) -> int:
         """Carry out ``plan`` synchronously; return how many sessions ended. Raises
         when a store failed."""
-        if plan.everywhere:
-            return drive(self._everywhere(plan))
+        if plan.everywhere or plan.backchannel is not None or not self._direct:
+            return drive(self.steps(plan))
         # The hot path: exactly the calls of :meth:`calls`, made without building the
         # list (that would cost a twentieth of a memory logout; a test pins the two).
         session_ids = plan.session_ids
@@ -87,13 +97,23 @@ class SessionEnder:
         """The store calls of ``plan`` (see :mod:`logout_middleware._steps`); returns how
         many sessions ended.
 
-        A plain logout ends the plan's sessions (:meth:`calls`). A log out everywhere
+        A plain logout ends the plan's sessions (:meth:`calls`); with OIDC, it reads
+        the session's labels first and, once the session is ended, sets
+        ``plan.logout_url`` to the provider's end-session URL. A log out everywhere
         (``plan.everywhere``) ends every session of the users of the plan's sessions,
-        except ``plan.keep``.
+        except ``plan.keep``. A back-channel logout (``plan.backchannel``) validates the
+        token, ends the sessions it names, then remembers its ``jti``.
         """
+        if plan.backchannel is not None:
+            return (yield from self._backchannel(plan.backchannel))
         if plan.everywhere:
             return (yield from self._everywhere(plan))
+        labels: Mapping[str, str] = {}
+        if self.oidc is not None and self.index is not None and plan.session_ids:
+            labels = yield self.index.labels, (plan.session_ids[0],)
         yield from self.calls(plan)
+        if labels:
+            plan.logout_url = yield self._logout_url, (labels,)
         return len(plan.session_ids)
 
     def calls(self, plan: EndSessions) -> list[Call]:
@@ -115,6 +135,28 @@ class SessionEnder:
         ids = (yield from self._find({user})) - {keep}
         yield from self._end(ids, (user,), keep_value=keep)
         return len(ids)
+
+    # -- OpenID Connect --------------------------------------------------------------
+
+    def _backchannel(self, token: str) -> Generator[Call, Any, int]:
+        oidc, index = self.oidc, self.index
+        assert oidc is not None and index is not None  # the settings ensure both
+        claims = yield partial(oidc.validate_logout_token, remember=False), (token,)
+        ids = set((yield index.find, claims.lookup))
+        yield from self._end(ids, (), keep_value=None)
+        # Remembered once the sessions are gone, so a retry after a failure is no replay.
+        yield oidc.remember, (claims,)
+        return len(ids)
+
+    def _logout_url(self, labels: Mapping[str, str]) -> str | None:
+        # The local session is already ended: a provider that cannot be asked costs
+        # the user only the trip to its logout page.
+        assert self.oidc is not None
+        try:
+            return self.oidc.logout_url(labels)
+        except ProviderError as exc:
+            logger.warning("RP-initiated logout skipped: %s", exc)
+            return None
 
     # -- log out everywhere ------------------------------------------------------
 

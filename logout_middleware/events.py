@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # pragma: no cover
     from .request import Request
 
-__all__ = ["LogoutEvent", "Outcome", "Report", "Reporter", "fingerprint", "scrub"]
+__all__ = ["Kind", "LogoutEvent", "Outcome", "Report", "Reporter", "fingerprint", "scrub"]
 
 logger = logging.getLogger("logout_middleware")
 
@@ -25,6 +25,8 @@ logger = logging.getLogger("logout_middleware")
 #: (no cookie, an empty one, or an invalid signature); ``"error"``: the backend failed;
 #: ``"forbidden"``: a cross-site or token check refused the request.
 Outcome = Literal["ok", "anonymous", "error", "forbidden"]
+#: Which endpoint handled the request.
+Kind = Literal["logout", "everywhere", "backchannel"]
 
 
 def fingerprint(value: str) -> str:
@@ -53,8 +55,12 @@ class LogoutEvent:
     status: int
     #: The opaque error reference of a ``500`` (also in the log line), else ``None``.
     error_reference: str | None = None
-    #: A log out everywhere: how many sessions it ended; ``None`` for a plain logout.
+    #: A log out everywhere or a back-channel logout: how many sessions it ended;
+    #: ``None`` for a plain logout.
     ended: int | None = None
+    #: ``"logout"``, ``"everywhere"`` (log out everywhere) or ``"backchannel"`` (an
+    #: identity provider's back-channel logout).
+    kind: Kind = "logout"
 
 
 #: A run of this many characters shared with a secret is masked wherever it appears.
@@ -113,8 +119,8 @@ class Report:
     ``subject`` and it is never logged, only fingerprinted.
     """
 
-    __slots__ = ("_session", "_subject", "details", "ended", "outcome", "reason", "reference",
-                 "status")
+    __slots__ = ("_session", "_subject", "details", "ended", "kind", "outcome", "reason",
+                 "reference", "status")
 
     def __init__(
         self,
@@ -127,6 +133,7 @@ class Report:
         ended: int | None = None,
         *,
         subject: str | None = None,
+        kind: Kind = "logout",
     ) -> None:
         self.outcome = outcome
         self.status = status
@@ -138,6 +145,8 @@ class Report:
         self.details = details
         #: How many sessions a log out everywhere ended (``None``: a plain logout).
         self.ended = ended
+        #: Which endpoint handled the request (see :class:`LogoutEvent`).
+        self.kind = kind
         self._session = session
         self._subject = subject
 
@@ -155,6 +164,13 @@ _LEVELS = {
     "anonymous": logging.INFO,
     "forbidden": logging.WARNING,
     "error": logging.ERROR,
+}
+
+
+_TITLES = {
+    "logout": "logout",
+    "everywhere": "logout everywhere",
+    "backchannel": "back-channel logout",
 }
 
 
@@ -196,7 +212,8 @@ class Reporter:
             )
         elif report.ended is not None:
             logger.info(
-                "logout everywhere %s: session=%s ended=%d remote=%s",
+                "%s %s: session=%s ended=%d remote=%s",
+                _TITLES[report.kind],
                 report.outcome,
                 report.session or "-",
                 report.ended,
@@ -217,6 +234,7 @@ class Reporter:
             status=report.status,
             error_reference=report.reference,
             ended=report.ended,
+            kind=report.kind,
         )
         for callback in self.callbacks:
             try:

@@ -55,6 +55,7 @@ from .settings import build_core
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from .oidc import OIDCLogout
 
 __all__ = ["DEFAULT_LOGOUT_PATH", "LogoutMiddleware"]
 
@@ -128,6 +129,12 @@ class LogoutMiddleware:
         ``(user, signed_at)`` for a cookie value, so that log out everywhere refuses
         every cookie of the user signed before it (see
         :class:`~logout_middleware.revocation.Revocation`). Needs ``index``.
+    :param oidc: a :class:`logout_middleware.oidc.OIDCLogout`: answer the identity
+        provider's back-channel logouts at its ``backchannel_path`` (ending the sessions
+        of the token's ``sid``, or of its ``sub``), and send a logged-out browser on to
+        the provider's end-session endpoint (``"logoutUrl"`` in the JSON answer, or the
+        ``303``). Needs ``index``, where the login linked each session with
+        ``oidc.session_labels(...)``.
     """
 
     def __init__(
@@ -164,6 +171,7 @@ class LogoutMiddleware:
         index: SessionIndex | None = None,
         everywhere_path: str | None = None,
         user_from_cookie: UserFromCookie | None = None,
+        oidc: OIDCLogout | None = None,
     ) -> None:
         if not callable(app):
             raise ValueError(f"app must be a WSGI application (a callable); got {app!r}")
@@ -177,9 +185,9 @@ class LogoutMiddleware:
         #: The logout paths, compared with ``PATH_INFO`` exactly.
         self.paths = core.paths
         #: Carries out the core's plans against the stores (backend, index, revocation).
-        self.ender = SessionEnder(backend, index, core.revocation)
+        self.ender = SessionEnder(backend, index, core.revocation, oidc)
         # Every path the middleware answers itself.
-        self._paths = (*core.paths, *core.everywhere_paths)
+        self._paths = (*core.paths, *core.everywhere_paths, *core.backchannel_paths)
         # What other requests are handed to: the app, or the app behind the filter
         # that hides revoked cookies (a bound method: one call level less).
         self._downstream: WSGIApplication = app

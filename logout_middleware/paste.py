@@ -35,7 +35,9 @@ exactly the constructor's keywords):
   ``on_logout``): ``package.module:name``.
 
 The stores are named by URLs (:mod:`logout_middleware.backends.urls`), with their
-options as ``backend.<name>``, ``revocation.<name>`` and ``index.<name>`` keys::
+options as ``backend.<name>``, ``revocation.<name>`` and ``index.<name>`` keys; the
+OpenID Connect logout is ``oidc = <issuer>`` with :data:`OIDC_OPTIONS` as
+``oidc.<name>`` keys::
 
     backend = redis://127.0.0.1:6379/0
     backend.key_prefix = session:
@@ -43,6 +45,10 @@ options as ``backend.<name>``, ``revocation.<name>`` and ``index.<name>`` keys::
     index = redis://127.0.0.1:6379/0
     index.key_prefix = session-index:
     everywhere_path = /logout/everywhere
+    oidc = https://login.example.com/realms/main
+    oidc.client_id = studio
+    oidc.post_logout_redirect_uri = https://studio.example.com/
+    oidc.replay_cache = redis://127.0.0.1:6379/1
 
 ``signed_secret_key`` is a shorthand for ``session_id_from_cookie =
 signed_session_id(key)``: Flask-Session's ``SESSION_USE_SIGNER`` cookies. A secret is
@@ -56,7 +62,7 @@ typo never goes unnoticed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._convert import (
@@ -77,7 +83,13 @@ from .middleware import LogoutMiddleware
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import WSGIApplication
 
-__all__ = ["OPTIONS", "filter_app_factory", "middleware_options"]
+__all__ = [
+    "OIDC_OPTIONS",
+    "OPTIONS",
+    "filter_app_factory",
+    "middleware_options",
+    "oidc_from_options",
+]
 
 
 def _path(value: str, key: str) -> str | list[str]:
@@ -125,16 +137,69 @@ OPTIONS: dict[str, Converter] = {
     "index": _store_url,
     "everywhere_path": as_optional_str,
     "user_from_cookie": as_callable,
+    "oidc": _store_url,
 }
+
+
+def _replay_cache(value: str, key: str) -> Any:
+    return revocation_store_from_url(value) if value.strip() else None
+
+
+#: The ``oidc.<name>`` keys: :class:`~logout_middleware.oidc.OIDCLogout`'s keywords
+#: (all but ``ssl_context``); ``oidc.replay_cache`` is a revocation store URL.
+OIDC_OPTIONS: dict[str, Converter] = {
+    "client_id": as_str,
+    "jwks_url": as_optional_str,
+    "end_session_endpoint": as_optional_str,
+    "post_logout_redirect_uri": as_optional_str,
+    "backchannel_path": as_str,
+    "algorithms": as_list,
+    "clock_skew": as_float,
+    "timeout": as_float,
+    "max_token_age": as_float,
+    "refetch_interval": as_float,
+    "jwks_max_age": as_float,
+    "replay_cache": _replay_cache,
+}
+
+
+def oidc_from_options(issuer: str, options: Mapping[str, str]) -> Any:
+    """Build an :class:`~logout_middleware.oidc.OIDCLogout` from ``oidc = <issuer>``
+    and its ``oidc.<name>`` keys (``oidc.client_id`` is required)."""
+    from .oidc import OIDCLogout
+
+    converted = {}
+    for key, value in options.items():
+        converter = OIDC_OPTIONS.get(key)
+        if converter is None:
+            raise ValueError(
+                f"unknown oidc option {key!r}; valid options: {', '.join(sorted(OIDC_OPTIONS))}"
+            )
+        converted[key] = converter(value, f"oidc option {key!r}")
+    client_id = converted.pop("client_id", None)
+    if not client_id:
+        raise ValueError("oidc = <issuer> needs oidc.client_id = <this app's client id>")
+    return OIDCLogout(issuer.strip(), client_id, **converted)
+
+
 #: The store keywords built from a URL, and their factories.
-_STORE_URLS = {"revocation": revocation_store_from_url, "index": index_from_url}
+_STORE_URLS: dict[str, Callable[[str, Mapping[str, str]], Any]] = {
+    "revocation": revocation_store_from_url,
+    "index": index_from_url,
+    "oidc": oidc_from_options,
+}
 #: Keys of the filter section that are not keywords of the middleware.
 OWN_KEYS = ("backend", "signed_secret_key", "signed_secret_key.fallbacks")
 
 
 def _split(local_conf: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     plain: dict[str, str] = {}
-    stores: dict[str, dict[str, str]] = {"backend": {}, "revocation": {}, "index": {}}
+    stores: dict[str, dict[str, str]] = {
+        "backend": {},
+        "revocation": {},
+        "index": {},
+        "oidc": {},
+    }
     for key, value in local_conf.items():
         store, dot, option = key.partition(".")
         if dot and store in stores:

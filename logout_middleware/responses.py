@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-__all__ = ["Answers", "Header", "Response", "json_response"]
+__all__ = ["Answers", "Header", "Response", "json_response", "oauth_error"]
 
 _REASONS = {
     200: "OK",
@@ -20,6 +20,7 @@ _REASONS = {
     403: "Forbidden",
     405: "Method Not Allowed",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 Header = tuple[str, str]
@@ -53,15 +54,25 @@ class Response:
 
 
 def json_response(
-    status: int, message: str, headers: Iterable[Header] = (), **fields: object
+    status: int, message: str | None, headers: Iterable[Header] = (), **fields: object
 ) -> Response:
-    """Build a JSON ``{"message": message, **fields}`` answer with ``no-store`` caching."""
-    body = json.dumps({"message": message, **fields}).encode("utf-8")
+    """Build a JSON ``{"message": message, **fields}`` answer with ``no-store`` caching
+    (``message`` ``None``: the fields alone)."""
+    document = fields if message is None else {"message": message, **fields}
+    body = json.dumps(document).encode("utf-8")
     return Response(
         status,
         [("Content-Type", "application/json"), ("Cache-Control", "no-store"), *headers],
         body,
     )
+
+
+def oauth_error(
+    status: int, error: str, description: str, headers: Iterable[Header] = ()
+) -> Response:
+    """``{"error": error, "error_description": description}``, the OAuth error answer
+    of the back-channel logout endpoint, with ``no-store``."""
+    return json_response(status, None, headers, error=error, error_description=description)
 
 
 class Answers:
@@ -86,6 +97,10 @@ class Answers:
         self.bad_keep_current = json_response(
             400, "Bad request. keep_current must be 1 or 0 (also true/false, yes/no, on/off)."
         )
+        #: ``405`` on the back-channel logout path (``POST`` only), OAuth style.
+        self.backchannel_not_allowed = oauth_error(
+            405, "invalid_request", "Method not allowed. Use POST.", [("Allow", "POST")]
+        )
         self._redirect = Response(
             303, [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")], b""
         )
@@ -98,6 +113,12 @@ class Answers:
     def ended(count: int) -> Response:
         """``200`` ``{"message": "OK", "ended": count}``: a log out everywhere."""
         return json_response(200, "OK", ended=count)
+
+    @staticmethod
+    def provider_logout(url: str) -> Response:
+        """``200`` ``{"message": "OK", "logoutUrl": url}``: the page goes on to the
+        identity provider's end-session endpoint (RP-initiated logout)."""
+        return json_response(200, "OK", logoutUrl=url)
 
     @staticmethod
     def error(message: str) -> Response:

@@ -10,7 +10,7 @@ returns the :class:`~logout_middleware.core.LogoutCore` they make up.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._validation import callables, flag, positive_seconds, strings
 from .backends.base import RevocationStore, SessionBackend, SessionIndex
@@ -22,6 +22,9 @@ from .guards import CsrfGuard, OriginGuard
 from .redirects import RedirectPolicy
 from .responses import Answers
 from .revocation import Revocation, UserFromCookie
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .oidc import OIDCLogout
 
 __all__ = ["build_core", "csrf_guard_for"]
 
@@ -60,6 +63,7 @@ def build_core(
     index: SessionIndex | None,
     everywhere_path: str | None,
     user_from_cookie: UserFromCookie | None,
+    oidc: OIDCLogout | None,
 ) -> LogoutCore:
     """Validate the middleware's settings and assemble its core.
 
@@ -67,7 +71,6 @@ def build_core(
     """
     _check_stores_and_hooks(backend, revocation, session_id_from_cookie, user_from_cookie)
     paths = _paths(path)
-    max_age = positive_seconds(revocation_max_age, "revocation_max_age")
     methods_ = _methods(methods)
     cookie = CookieSpec(
         cookie_name,
@@ -92,7 +95,8 @@ def build_core(
     guard = OriginGuard(trusted_origins)
     return LogoutCore(
         paths=paths,
-        everywhere_paths=_everywhere_paths(everywhere_path, index, paths),
+        everywhere_paths=(everywhere := _everywhere_paths(everywhere_path, index, paths)),
+        backchannel_paths=_backchannel_paths(oidc, index, (*paths, *everywhere)),
         max_form_size=redirects.max_form_size,
         methods=methods_,
         cookie=cookie,
@@ -101,7 +105,7 @@ def build_core(
         origin_guard=guard if flag(cross_site_protection, "cross_site_protection") else None,
         csrf_guard=csrf_guard,
         redirects=redirects if redirect_to is not None else None,
-        revocation=_revocation(revocation, cookie, max_age, index, user_from_cookie),
+        revocation=_revocation(revocation, cookie, revocation_max_age, index, user_from_cookie),
         session_id_from_cookie=session_id_from_cookie,
         deletes_sessions=backend is not None,
         expose_errors=flag(expose_errors, "expose_errors"),
@@ -116,6 +120,7 @@ def _revocation(
     index: SessionIndex | None,
     user_from_cookie: UserFromCookie | None,
 ) -> Revocation | None:
+    max_age = positive_seconds(max_age, "revocation_max_age")  # checked even when unused
     if store is None:
         return None
     return Revocation(
@@ -167,6 +172,31 @@ def _everywhere_paths(
             "own, such as '/logout/everywhere'"
         )
     return (everywhere,)
+
+
+def _backchannel_paths(
+    oidc: Any, index: SessionIndex | None, taken: tuple[str, ...]
+) -> tuple[str, ...]:
+    if oidc is None:
+        return ()
+    from .oidc import OIDCLogout
+
+    if not isinstance(oidc, OIDCLogout):
+        raise ValueError(
+            "oidc must be an OIDCLogout(issuer, client_id, ...) from "
+            f"logout_middleware.oidc; got {type(oidc).__name__}"
+        )
+    if index is None:
+        raise ValueError(
+            "oidc needs index=... (a SessionIndex such as SQLiteSessionIndex(path)): "
+            "the back-channel logout finds the sessions of an OIDC sid or sub there"
+        )
+    if oidc.backchannel_path in taken:
+        raise ValueError(
+            f"the OIDC backchannel_path {oidc.backchannel_path!r} is also a logout or "
+            "everywhere path; give it a path of its own"
+        )
+    return (oidc.backchannel_path,)
 
 
 def _paths(

@@ -293,7 +293,53 @@ def test_every_constructor_option_can_be_written_in_an_ini_file(key: str) -> Non
         conf["index"] = "memory:"
     if key == "user_from_cookie":
         conf.update(index="memory:", revocation="memory:")
+    if key == "oidc":
+        conf.update(
+            index="memory:", oidc="http://127.0.0.1:9/realm", **{"oidc.client_id": "app"}
+        )
     assert isinstance(build(**conf), LogoutMiddleware)
+
+
+def test_the_oidc_logout_from_an_ini_file(tmp_path: Path) -> None:
+    from logout_middleware.oidc import OIDCLogout, RevocationReplayCache
+    from logout_middleware.paste import OIDC_OPTIONS
+
+    middleware = build(
+        backend="memory:",
+        index="memory:",
+        oidc="https://login.example.com/realms/main",
+        **{
+            "oidc.client_id": "studio",
+            "oidc.post_logout_redirect_uri": "https://studio.example.com/",
+            "oidc.backchannel_path": "/bcl",
+            "oidc.algorithms": "RS256 ES256",
+            "oidc.clock_skew": "30",
+            "oidc.replay_cache": f"sqlite:///{tmp_path}/replay.sqlite3",
+        },
+    )
+    oidc = middleware.ender.oidc
+    assert isinstance(oidc, OIDCLogout)
+    assert (oidc.issuer, oidc.client_id) == ("https://login.example.com/realms/main", "studio")
+    assert oidc.backchannel_path == "/bcl" and "/bcl" in middleware._paths
+    assert set(oidc.algorithms) == {"RS256", "ES256"} and oidc.clock_skew == 30
+    assert isinstance(oidc.replay_cache, RevocationReplayCache)
+    keywords = set(inspect.signature(OIDCLogout).parameters) - {"issuer", "ssl_context"}
+    assert set(OIDC_OPTIONS) == keywords
+
+
+@pytest.mark.parametrize(
+    ("conf", "expected"),
+    [
+        ({"oidc": "https://op.example"}, "needs oidc.client_id"),
+        ({"oidc": "https://op.example", "oidc.client_id": "a", "oidc.clokc_skew": "1"},
+         "unknown oidc option 'clokc_skew'"),
+        ({"oidc.client_id": "a"}, "no 'oidc = URL'"),
+        ({"oidc": "http://op.example", "oidc.client_id": "a"}, "https"),
+    ],
+)
+def test_bad_oidc_settings_in_an_ini_file(conf: dict[str, str], expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        build(backend="memory:", index="memory:", **conf)
 
 
 def test_the_index_and_everywhere_path_from_an_ini_file(tmp_path: Path) -> None:
