@@ -129,6 +129,17 @@ class IndexContract:
         assert index.labels("s1") == {}
         assert index.labels("keep") == {"user": "ada"}
 
+    def test_remove_many_of_thousands_sharing_labels(self, index: Any) -> None:
+        # More ids of one label than a store sends in one statement or script.
+        ids = [f"bulk-{i}" for i in range(2500)]
+        for sid in ids:
+            index.add(sid, ttl=60, user="many", team="t")
+        index.add("stays", ttl=60, user="many", team="t")
+        index.remove_many(ids)
+        assert index.find("user", "many") == {"stays"}
+        assert index.find("team", "t") == {"stays"}
+        assert index.labels(ids[-1]) == {}
+
     def test_odd_ids_and_values_are_held_as_they_are(self, index: Any) -> None:
         for n, odd in enumerate(ODD):
             index.add(odd, ttl=60, user=odd, n=str(n))

@@ -45,14 +45,10 @@ return 1
 """
 
 # KEYS[1] a label's sorted set; ARGV[1] now (Unix ms); ARGV[2] score; ARGV[3] id.
-# ARGV[2] empty: only remove ARGV[3]. The set lives as long as its last member.
+# The set lives as long as its last member.
 _LINK = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if ARGV[2] == '' then
-  redis.call('ZREM', KEYS[1], ARGV[3])
-else
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if top[2] == nil then return 0 end
 if top[2] == 'inf' then
@@ -64,6 +60,26 @@ return 1
 """
 
 
+# KEYS[1] a label's sorted set; ARGV[1] now (Unix ms); ARGV[2...] ids to remove. The
+# set lives as long as its last member.
+_UNLINK = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZREM', KEYS[1], unpack(ARGV, 2))
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if top[2] == nil then return 0 end
+if top[2] == 'inf' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('PEXPIREAT', KEYS[1], top[2])
+end
+return 1
+"""
+
+
+# Ids per unlink script: well under Lua's limit on unpacked arguments (about 8 000).
+_UNLINK_CHUNK = 1000
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -72,7 +88,7 @@ class RedisSessionIndex:
     """Session ids by label in Redis (one server, Sentinel or Cluster).
 
     Round trips, whatever the number of sessions: :meth:`find` 2, :meth:`add` at
-    most 4, :meth:`remove` 3, :meth:`remove_many` 3 (pipelines; on a cluster each
+    most 4, :meth:`remove` 2, :meth:`remove_many` 2 (pipelines; on a cluster each
     pipeline step goes to the nodes in parallel). Built from a URL, the client gets
     the bounded timeouts of :class:`~logout_middleware.backends.RedisBackend` and
     does not connect before the first command.
@@ -115,13 +131,26 @@ class RedisSessionIndex:
         for method, args in steps:
             if method == "link":  # EVAL, not EVALSHA: a cluster pipeline refuses EVALSHA
                 pipe.execute_command("EVAL", _LINK, 1, *args)
+            elif method == "unlink":
+                pipe.execute_command("EVAL", _UNLINK, 1, *args)
             else:
                 getattr(pipe, method)(*args)
         return list(pipe.execute())
 
-    def _unlink(self, links: Iterable[tuple[str, str, str]]) -> None:
+    def _unlinks(self, links: Iterable[tuple[str, str, str]]) -> list[tuple[str, tuple[Any, ...]]]:
+        # One script per label, whatever the number of its sessions.
+        by_label: dict[str, list[str]] = {}
+        for sid, name, value in links:
+            by_label.setdefault(self.label_key(name, value), []).append(sid)
         now = self._now()
-        self._run([("link", (self.label_key(n, v), now, "", sid)) for sid, n, v in links])
+        return [
+            ("unlink", (key, now, *ids[start : start + _UNLINK_CHUNK]))
+            for key, ids in by_label.items()
+            for start in range(0, len(ids), _UNLINK_CHUNK)
+        ]
+
+    def _unlink(self, links: Iterable[tuple[str, str, str]]) -> None:
+        self._run(self._unlinks(links))
 
     def add(self, session_id: str, ttl: float | None = None, **labels: str) -> None:
         """Remember ``session_id`` under ``labels``, replacing its previous labels."""
@@ -163,12 +192,18 @@ class RedisSessionIndex:
         self.remove_many([session_id])
 
     def remove_many(self, session_ids: Iterable[str]) -> None:
-        """Forget every session in ``session_ids`` in three pipelined round trips."""
+        """Forget every session in ``session_ids`` in two pipelined round trips: read
+        their labels, then unlink them (one script per label) and delete their hashes.
+        Either order of the second trip's commands leaves :meth:`find` right: a label's
+        member whose hash is gone is never returned."""
         ids = list(dict.fromkeys(session_ids))
+        if not ids:
+            return
         found = self._run([("hgetall", (self.session_key(sid),)) for sid in ids])
         pairs = zip(ids, found, strict=True)
-        self._unlink((sid, _text(n), _text(v)) for sid, raw in pairs for n, v in raw.items())
-        self._run([("delete", (self.session_key(sid),)) for sid in ids])
+        links = [(sid, _text(n), _text(v)) for sid, raw in pairs for n, v in raw.items()]
+        deletes = [("delete", (self.session_key(sid),)) for sid in ids]
+        self._run([*self._unlinks(links), *deletes])
 
     def close(self) -> None:
         """Close the connections of a client built from a URL."""

@@ -64,15 +64,19 @@ class SQLiteSessionIndex:
         self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_label" ON "{t}" (name, value)')
         self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_expires_at" ON "{t}" (expires_at)')
 
-    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        # One transaction; the expired rows go with it.
+    def _write(self, statements: list[tuple[str, tuple[Any, ...]]], purge: bool = True) -> None:
+        # One transaction; the expired rows go with the writes that add rows (a removal
+        # only shrinks the table, and is on the logout's path).
+        if not statements:
+            return
         try:
             conn = self.db.connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in statements:
                     conn.execute(sql, params)
-                conn.execute(self._purge_sql, (time.time(),))
+                if purge:
+                    conn.execute(self._purge_sql, (time.time(),))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -105,7 +109,7 @@ class SQLiteSessionIndex:
 
     def remove(self, session_id: str) -> None:
         """Delete the rows of ``session_id`` (idempotent)."""
-        self._write([(self._delete_sql, (session_id,))])
+        self._write([(self._delete_sql, (session_id,))], purge=False)
 
     def remove_many(self, session_ids: Iterable[str]) -> None:
         """Delete the rows of every session in one transaction, ``DELETE ... IN`` by
@@ -116,7 +120,7 @@ class SQLiteSessionIndex:
             chunk = tuple(ids[start : start + CHUNK])
             marks = ", ".join("?" * len(chunk))
             statements.append((f'DELETE FROM "{self.table}" WHERE session_id IN ({marks})', chunk))
-        self._write(statements)
+        self._write(statements, purge=False)
 
     def purge(self) -> int:
         """Delete the expired rows now and return how many there were."""
