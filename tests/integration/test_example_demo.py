@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import webtest
 from example_apps import (
     Devices,
@@ -18,6 +19,7 @@ from example_apps import (
 )
 
 from logout_middleware import DEFAULT_LOGOUT_PATH, SQLiteBackend, SQLiteSessionIndex
+from logout_middleware.testing import assert_cookie_deleted, cookie_problems, set_cookie_header
 
 demo = import_example("demo")
 # What the page's script does for a button: POST {} with the token header.
@@ -124,3 +126,34 @@ def test_demo_everywhere_buttons_need_the_token_like_the_logout(tmp_path: Path) 
     answer: Any = click(phone, "sign-out-everywhere")
     assert answer.json == {"message": "OK", "ended": 2}
     assert "session" not in phone.cookies and "XSRF-TOKEN" not in phone.cookies
+
+
+@pytest.mark.parametrize(
+    ("cookie_path", "cookie_domain", "script_name"),
+    [("/", None, ""), ("/studio", "demo.test", "/studio")],
+)
+def test_demo_logout_drops_both_cookies_by_the_browsers_rules(
+    tmp_path: Path, cookie_path: str, cookie_domain: str | None, script_name: str
+) -> None:
+    """The testing kit, as a user's suite would use it: the browser's own rules decide
+    whether the logout's headers remove the session and XSRF-TOKEN cookies."""
+    wsgi = demo.make_app(
+        tmp_path / "d.sqlite3", cookie_path=cookie_path, cookie_domain=cookie_domain
+    )
+    app = webtest.TestApp(wsgi, extra_environ={"SCRIPT_NAME": script_name})
+    login = app.post("/login", {"username": "ada"}, status=303)
+    cookies = [set_cookie_header(login, name) for name in ("session", "XSRF-TOKEN")]
+    xsrf = cookies[1].split(";")[0].split("=", 1)[1]
+    logout = app.post(
+        DEFAULT_LOGOUT_PATH,
+        "{}",
+        content_type="application/json",
+        headers={"X-XSRF-TOKEN": xsrf, "Cookie": f"XSRF-TOKEN={xsrf}"},
+    )
+    for set_cookie in cookies:
+        assert_cookie_deleted(set_cookie, logout)
+        assert cookie_problems(wsgi, set_cookie, script_name=script_name) == []
+    if script_name:  # the same cookies, were the app not mounted under their Path
+        problems = cookie_problems(wsgi, cookies[0])  # the logout and the everywhere path
+        assert len(problems) == 2
+        assert all("does not cover the logout URL path" in p for p in problems), problems

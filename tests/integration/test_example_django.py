@@ -26,6 +26,7 @@ from example_apps import (
 )
 
 from logout_middleware import DEFAULT_LOGOUT_PATH, LogoutMiddleware
+from logout_middleware.testing import assert_cookie_deleted, cookie_problems, set_cookie_header
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +159,18 @@ def test_django_login_whose_link_fails_logs_no_one_in(
     form["username"] = "frank"
     form.submit(status=500)  # Django does not save the session of a 500
     assert shown_user(app) == "anonymous"
+
+
+def test_django_logout_drops_both_cookies_by_the_browsers_rules(django_app: Any) -> None:
+    """The testing kit in a Django suite: sessionid and csrftoken, as Django sets them at
+    login, are gone by the browser's rules after the logout, and the middleware's
+    settings (taken from Django's) match both."""
+    app = webtest.TestApp(django_app)
+    form = app.get("/").forms[0]
+    form["username"] = "ada"
+    login = form.submit(status="3*")
+    cookies = [set_cookie_header(login, name) for name in ("sessionid", "csrftoken")]
+    logout = app.post(DEFAULT_LOGOUT_PATH, headers={"X-CSRFToken": app.cookies["csrftoken"]})
+    for set_cookie in cookies:
+        assert_cookie_deleted(set_cookie, logout)
+        assert cookie_problems(django_app, set_cookie) == []

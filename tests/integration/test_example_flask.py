@@ -28,6 +28,7 @@ from example_apps import (
 )
 
 from logout_middleware import DEFAULT_LOGOUT_PATH, RedisSessionIndex, SQLAlchemySessionIndex
+from logout_middleware.testing import assert_cookie_deleted, cookie_problems, set_cookie_header
 
 flask_app = import_example("flask_app")
 
@@ -171,3 +172,18 @@ def test_flask_login_ends_when_its_link_expires(
     assert shown_user(client) == "anonymous"
     client.get("/private", status=401)
     assert not sqlite_record(db)(sid)
+
+
+def test_flask_logout_drops_the_cookies_by_the_browsers_rules(tmp_path: Path) -> None:
+    """The testing kit in a Flask suite: the session cookie of the login is gone by the
+    browser's rules, and the middleware matches Flask-Login's remember cookie as
+    Flask-Login sets it (a cookie the test need not provoke to check)."""
+    wsgi = flask_app.create_app("sqlalchemy", tmp_path / "f.sqlite3")
+    app = webtest.TestApp(wsgi)
+    login = app.post("/login", {"username": "ada"}, status=302)
+    session = set_cookie_header(login, "session")
+    logout = app.post(DEFAULT_LOGOUT_PATH, "{}", content_type="application/json", status=303)
+    assert_cookie_deleted(session, logout)
+    assert cookie_problems(wsgi, session) == []  # the Flask app: its wsgi_app is found
+    remember = "remember_token=ada|sig; Expires=Thu, 01 Jan 2099 00:00:00 GMT; HttpOnly; Path=/"
+    assert cookie_problems(wsgi, remember) == []

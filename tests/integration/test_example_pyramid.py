@@ -23,6 +23,7 @@ from example_apps import (
 from sqlalchemy import create_engine
 
 from logout_middleware import DEFAULT_LOGOUT_PATH, SQLAlchemySessionIndex
+from logout_middleware.testing import assert_cookie_deleted, cookie_problems, set_cookie_header
 
 pyramid_app = import_example("pyramid_app")
 
@@ -88,3 +89,18 @@ def test_pyramid_login_whose_link_fails_logs_no_one_in(
         client.post("/login", {"username": "alice"})
     assert "session" not in client.cookies
     assert shown_user(client) == "anonymous"
+
+
+def test_pyramid_logout_drops_beakers_cookie_by_the_browsers_rules(tmp_path: Path) -> None:
+    """The testing kit in a Pyramid suite: Beaker's session cookie is gone by the
+    browser's rules after the logout, over plain http and over https."""
+    wsgi = pyramid_app.create_app(tmp_path / "p.sqlite3")
+    for scheme in ("http", "https"):
+        app = webtest.TestApp(wsgi, extra_environ={"wsgi.url_scheme": scheme})
+        form = app.get("/").forms[0]
+        form["username"] = "ada"
+        login = form.submit(status=303)
+        session = set_cookie_header(login, "session")
+        logout = app.post(DEFAULT_LOGOUT_PATH, "{}", content_type="application/json", status=303)
+        assert_cookie_deleted(session, logout)
+    assert cookie_problems(wsgi, session) == []
