@@ -8,7 +8,14 @@ threaded ``http.server``:
 * ``/jwks``: the public half of its signing keys, real RSA, EC (P-256, P-384, P-521)
   and Ed25519 keys made by ``cryptography``; :meth:`~OpenIDProvider.add_key` and
   :meth:`~OpenIDProvider.remove_key` rotate them;
-* ``/end-session``: a page that records the query of every visit in ``end_sessions``.
+* ``/end-session``: a page that records the query of every visit in ``end_sessions``;
+* ``/authorize`` and ``/token``: a minimal authorization-code flow. The authorization
+  endpoint signs in one fixed test user (``login_sub``) without asking and sends the
+  browser back to the ``redirect_uri`` with a one-time ``code`` and the ``state``; the
+  token endpoint exchanges the code (same ``redirect_uri``, the client's secret when
+  ``client_secret`` is set) for an ID token signed with the provider's key: ``sub``, a
+  new ``sid`` per login, the request's ``nonce``. Every ID token it issues is kept in
+  ``issued``.
 
 It counts every request by endpoint (``requests["jwks"]``...), can answer an endpoint
 with any status and body (``responses``), be taken down (:meth:`down`: the port refuses
@@ -33,8 +40,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -45,8 +52,11 @@ __all__ = [
     "BREACHES",
     "EVENT",
     "FAMILY",
+    "SIGNED_OUT",
     "Breach",
+    "Grant",
     "OpenIDProvider",
+    "Reply",
     "SigningKey",
     "b64",
     "compact",
@@ -138,6 +148,24 @@ class SigningKey:
         return entry
 
 
+class Reply(NamedTuple):
+    """An answer of the provider: status, content type, body and more headers."""
+
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What an authorization code stands for, until the token endpoint redeems it."""
+
+    redirect_uri: str
+    nonce: str | None
+    sid: str
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -154,6 +182,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._serve(lambda provider: provider.answer(self.path))
+
+    def do_POST(self) -> None:
+        length = min(int(self.headers.get("Content-Length") or 0), 65536)
+        form = self.rfile.read(length).decode("utf-8", "replace")
+        authorization = self.headers.get("Authorization")
+        self._serve(lambda provider: provider.answer_post(self.path, form, authorization))
+
+    def _serve(self, answer: Callable[[OpenIDProvider], Reply]) -> None:
         provider = self.server.provider
         if not provider.thawed.is_set():
             with provider._lock:
@@ -162,13 +199,18 @@ class _Handler(BaseHTTPRequestHandler):
         if provider.stopping:
             self.close_connection = True
             return
-        status, content_type, body = provider.answer(self.path)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        reply = answer(provider)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in reply.headers:
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(reply.body)
+
+
+SIGNED_OUT = b"<!doctype html><title>Signed out</title><h1 id=signed-out>Signed out</h1>"
 
 
 class OpenIDProvider:
@@ -179,6 +221,10 @@ class OpenIDProvider:
     :param issuer_path: appended to the base URL to make the issuer
         (``"/realms/test"``).
     :param client_id: the audience of the tokens it mints.
+    :param client_secret: the secret the token endpoint asks of the client
+        (``client_secret_post`` or ``client_secret_basic``); ``None``: a public client.
+    :param redirect_uris: the redirect URIs registered for the client; empty: any
+        loopback ``http`` URI.
     """
 
     def __init__(
@@ -187,8 +233,18 @@ class OpenIDProvider:
         *,
         issuer_path: str = "",
         client_id: str = "app",
+        client_secret: str | None = None,
+        redirect_uris: tuple[str, ...] = (),
     ) -> None:
         self.client_id = client_id
+        self.client_secret = client_secret
+        self.redirect_uris = redirect_uris
+        #: The user the authorization endpoint signs in, without asking.
+        self.login_sub = "user-1"
+        #: Authorization codes not redeemed yet.
+        self.grants: dict[str, Grant] = {}
+        #: Every ID token the token endpoint issued, in order.
+        self.issued: list[str] = []
         self.issuer_path = issuer_path
         self.keys: dict[str, SigningKey] = {}
         #: Keys no longer published.
@@ -283,11 +339,28 @@ class OpenIDProvider:
     def end_session_endpoint(self) -> str:
         return self.base + "/end-session"
 
+    @property
+    def authorization_endpoint(self) -> str:
+        return self.base + "/authorize"
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.base + "/token"
+
     def discovery(self) -> dict[str, Any]:
         document: dict[str, Any] = {
             "issuer": self.issuer,
             "jwks_uri": self.jwks_url,
             "end_session_endpoint": self.end_session_endpoint,
+            "authorization_endpoint": self.authorization_endpoint,
+            "token_endpoint": self.token_endpoint,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
             "backchannel_logout_supported": True,
             "backchannel_logout_session_supported": True,
             "id_token_signing_alg_values_supported": sorted({k.alg for k in self.keys.values()}),
@@ -302,28 +375,121 @@ class OpenIDProvider:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [key.jwk() for key in list(self.keys.values())]}
 
-    def answer(self, target: str) -> tuple[int, str, bytes]:
-        """The status, content type and body for a GET of ``target``."""
-        parts = urlsplit(target)
-        endpoint = {
+    def _endpoint(self, path: str) -> str:
+        return {
             self.issuer_path + "/.well-known/openid-configuration": "discovery",
             "/jwks": "jwks",
             "/end-session": "end_session",
-        }.get(parts.path, "other")
+            "/authorize": "authorize",
+            "/token": "token",
+        }.get(path, "other")
+
+    def answer(self, target: str) -> Reply:
+        """The answer to a GET of ``target``."""
+        parts = urlsplit(target)
+        endpoint = self._endpoint(parts.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
         with self._lock:
             self.requests[endpoint] += 1
             if endpoint == "end_session":
-                self.end_sessions.append(parse_qs(parts.query, keep_blank_values=True))
+                self.end_sessions.append(query)
         if endpoint in self.responses:
             status, body = self.responses[endpoint]
-            return status, "application/json", body
+            return Reply(status, "application/json", body)
         if endpoint == "discovery":
-            return 200, "application/json", _json(self.discovery())
+            return Reply(200, "application/json", _json(self.discovery()))
         if endpoint == "jwks":
-            return 200, "application/jwk-set+json", _json(self.jwks())
+            return Reply(200, "application/jwk-set+json", _json(self.jwks()))
         if endpoint == "end_session":
-            return 200, "text/html; charset=utf-8", b"<!doctype html><title>Signed out</title>"
-        return 404, "text/plain", b"not found"
+            return Reply(200, "text/html; charset=utf-8", SIGNED_OUT)
+        if endpoint == "authorize":
+            return self.authorize(query)
+        return Reply(404, "text/plain", b"not found")
+
+    def answer_post(self, target: str, form: str, authorization: str | None) -> Reply:
+        """The answer to a POST of the urlencoded ``form`` to ``target``."""
+        endpoint = self._endpoint(urlsplit(target).path)
+        with self._lock:
+            self.requests[endpoint] += 1
+        if endpoint != "token":
+            return Reply(405, "text/plain", b"method not allowed")
+        return self.token(parse_qs(form, keep_blank_values=True), authorization)
+
+    # --- the authorization-code flow -------------------------------------------------
+
+    def _redirect_uri_allowed(self, uri: str) -> bool:
+        if self.redirect_uris:
+            return uri in self.redirect_uris
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        return parts.scheme == "http" and (
+            host in ("127.0.0.1", "localhost") or host.endswith(".test")
+        )
+
+    def authorize(self, query: Mapping[str, list[str]]) -> Reply:
+        """Sign in :attr:`login_sub` at once and send the browser back with a code."""
+        one = {name: values[0] for name, values in query.items() if len(values) == 1}
+        redirect_uri = one.get("redirect_uri", "")
+        if (
+            one.get("client_id") != self.client_id
+            or not self._redirect_uri_allowed(redirect_uri)
+            or one.get("response_type") != "code"
+            or "openid" not in one.get("scope", "").split()
+        ):
+            # Never redirect to an unchecked URI: the error is shown here.
+            return Reply(400, "text/plain", b"invalid authorization request")
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self.grants[code] = Grant(redirect_uri, one.get("nonce"), "op-" + secrets.token_hex(8))
+        answer = {"code": code}
+        if "state" in one:
+            answer["state"] = one["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        location = redirect_uri + separator + urlencode(answer)
+        return Reply(302, "text/plain", b"", (("Location", location),))
+
+    def _client_authenticated(self, one: Mapping[str, str], authorization: str | None) -> bool:
+        if authorization is not None and authorization.startswith("Basic "):
+            try:
+                decoded = base64.b64decode(authorization[6:], validate=True).decode()
+            except ValueError:
+                return False
+            client, _, secret = decoded.partition(":")
+            return unquote(client) == self.client_id and (
+                self.client_secret is None or unquote(secret) == self.client_secret
+            )
+        if one.get("client_id") != self.client_id:
+            return False
+        return self.client_secret is None or one.get("client_secret") == self.client_secret
+
+    def token(self, form: Mapping[str, list[str]], authorization: str | None) -> Reply:
+        """Redeem a code once for an ID token of :attr:`login_sub`."""
+        one = {name: values[0] for name, values in form.items() if len(values) == 1}
+        if not self._client_authenticated(one, authorization):
+            return Reply(401, "application/json", _json({"error": "invalid_client"}))
+        with self._lock:
+            grant = self.grants.pop(one.get("code", ""), None)
+        if (
+            one.get("grant_type") != "authorization_code"
+            or grant is None
+            or one.get("redirect_uri") != grant.redirect_uri
+        ):
+            return Reply(400, "application/json", _json({"error": "invalid_grant"}))
+        id_token, _ = self.id_token(
+            sub=self.login_sub,
+            sid=grant.sid,
+            claims={"nonce": grant.nonce} if grant.nonce is not None else None,
+            drop=() if grant.nonce is not None else ("nonce",),
+        )
+        with self._lock:
+            self.issued.append(id_token)
+        body = {
+            "access_token": secrets.token_urlsafe(24),
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": id_token,
+        }
+        return Reply(200, "application/json", _json(body))
 
     # --- keys ----------------------------------------------------------------------
 
@@ -422,9 +588,10 @@ class OpenIDProvider:
         sub: str = "user-1",
         sid: str | None = "op-session-1",
         claims: Mapping[str, Any] | None = None,
+        drop: tuple[str, ...] = (),
         **signing: Any,
     ) -> tuple[str, dict[str, Any]]:
-        """A signed ID token and its claims."""
+        """A signed ID token and its claims (updated with ``claims``, minus ``drop``)."""
         now = int(time.time())
         payload: dict[str, Any] = {
             "iss": self.issuer,
@@ -438,6 +605,8 @@ class OpenIDProvider:
         if sid is not None:
             payload["sid"] = sid
         payload.update(claims or {})
+        for name in drop:
+            payload.pop(name, None)
         headers = {"typ": "JWT", **signing.pop("headers", {})}
         return self.sign(payload, headers=headers, **signing), payload
 
