@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,14 @@ def test_the_fixtures_are_off_in_this_repositorys_own_run(request: pytest.Fixtur
     with pytest.raises(pytest.FixtureLookupError):
         request.getfixturevalue("assert_logout_deletes_cookie")
 
+
+def test_the_suite_is_what_the_docs_describe() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "testing.rst"
+    text = docs.read_text()
+    for way in (
+        INI_OPTION,
+        f"-p {FIXTURES}",
+        f'pytest_plugins = ["{FIXTURES}"]',
+        "-p no:logout_middleware",
+    ):
+        assert way in text, way
