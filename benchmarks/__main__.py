@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from . import everywhere, growth, http, logout, memory, passthrough
+from . import everywhere, growth, http, logout, memory, oidc, passthrough
 from .config import Config, log
 from .harness import Unavailable
 from .report import Report, machine
@@ -25,6 +25,7 @@ SECTIONS = {
     "logout": logout.run,
     "growth": growth.run,
     "everywhere": everywhere.run,
+    "oidc": oidc.run,
     "http": http.run,
     "memory": memory.run,
 }
