@@ -19,7 +19,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 from wsgiref.util import request_uri
 
-from .diagnosis import explain
+from .diagnosis import explain, hint
 from .parsing import SetCookie, parse_set_cookie
 from .store import CookieStore, StoredCookie, registrable_domain
 
@@ -195,7 +195,7 @@ def _log_in(store: CookieStore, login: str, set_cookie: str) -> StoredCookie:
     if result.refused is not None or result.cookie is None:
         raise AssertionError(
             f"a browser would not even store the login cookie {set_cookie!r} "
-            f"(received from {login}): {result.refused}"
+            f"(received from {login}): {result.refused}{hint(result.rule)}"
         )
     if not result.stored:
         raise AssertionError(

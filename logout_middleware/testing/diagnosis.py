@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from .parsing import SetCookie
 from .store import Received, StoredCookie
 
-__all__ = ["HTTPS_HINT", "explain"]
+__all__ = ["HTTPS_HINT", "explain", "hint"]
 
 #: What to do when a Secure cookie meets a logout over plain http.
 HTTPS_HINT = (
@@ -39,6 +39,12 @@ _HINTS = {
 }
 
 
+def hint(rule: str | None) -> str:
+    """``": what to do"`` after a refusal by ``rule``, or ``""``."""
+    found = _HINTS.get(rule or "")
+    return f": {found}" if found else ""
+
+
 def explain(
     kept: StoredCookie, results: Sequence[Received], source: str = "the logout response"
 ) -> list[str]:
@@ -51,9 +57,9 @@ def explain(
     found = _identity(kept, best.parsed, best.cookie)
     if best.refused is not None and best.rule != "domain":
         rule = best.rule or ""
-        why = _REFUSALS.get(rule, f"the browser ignores the deletion: {best.refused}")
-        hint = _HINTS.get(rule)
-        found.append(why + (f": {hint}" if hint else ""))
+        found.append(
+            _REFUSALS.get(rule, f"the browser ignores the deletion: {best.refused}") + hint(rule)
+        )
     elif best.refused is not None and not found:
         found.append(f"the browser ignores the deletion: {best.refused}")
     elif not found and best.cookie is not None and best.stored:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..core import LogoutCore
 from .assertion import site_for
-from .diagnosis import HTTPS_HINT, explain
+from .diagnosis import HTTPS_HINT, explain, hint
 from .parsing import SetCookie, parse_set_cookie
 from .store import CookieStore, StoredCookie
 
@@ -91,7 +91,7 @@ def _problems(
     login = f"{'https' if cookie.secure else scheme}://{host}{script_name}/"
     (result,) = store.receive(login, cookie.header)
     if result.refused is not None or result.cookie is None:
-        return [f"a browser refuses this cookie at login: {result.refused}"]
+        return [f"a browser refuses this cookie at login: {result.refused}{hint(result.rule)}"]
     if not result.stored:
         return [
             f"set_cookie {cookie.header!r} is itself a deletion: pass the Set-Cookie of the login"

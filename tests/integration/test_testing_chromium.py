@@ -835,7 +835,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 def chromium() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         unavailable(f"{CHROMIUM} is missing (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a dev dependency
+        unavailable("the playwright Python package is not installed")
 
     args = [
         "--no-sandbox",
