@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import binascii
 import bisect
+import functools
 import hashlib
 import re
 
@@ -75,7 +76,8 @@ _WEBOB_REST = re.compile(
 _UNSLASH = re.compile(r"\\([0-3][0-7]{2}|.)", re.DOTALL)
 # A header that every reading splits alike: pairs of letters, digits and ``_.-+/=:``
 # (no quotes, no backslashes, no other separators), between ';' and spaces.
-_PLAIN_HEADER = re.compile(r"[ ;]*(?:[A-Za-z0-9_.+/:=-]+(?:[ ]*;[ ;]*|\Z))*\Z")
+_PAIR_CHAR = "[A-Za-z0-9_.+/:=-]"
+_PLAIN_HEADER = re.compile(rf"[ ;]*(?:{_PAIR_CHAR}+(?:[ ]*;[ ;]*|\Z))*\Z")
 # What survives into the printable-ASCII identity.
 _IDENTITY = tuple(range(64))
 _NOT_PRINTABLE = re.compile(r'[^\x21-\x7e]|["\\]')
@@ -188,6 +190,12 @@ def _webob_pairs(header: str) -> list[tuple[int, str, int, str]]:
     return pairs
 
 
+@functools.lru_cache(maxsize=64)
+def _alone(name: str) -> re.Pattern[str]:
+    # The header is one plain token pair named ``name`` (a case of _PLAIN_HEADER).
+    return re.compile(rf"[ ;]*{re.escape(name)}=({_PAIR_CHAR}*)(?:[ ]*;[ ;]*)?\Z")
+
+
 def _plain_pairs(header: str, segments: list[str], name: str) -> list[tuple[int, str]] | None:
     """``(segment, value)`` of each pair named ``name`` when the header holds only token
     pairs between ';' and spaces -- where every reading agrees -- else ``None``."""
@@ -239,8 +247,12 @@ def read_cookie(header: str, name: str) -> CookieReading:
 
 
 def cookie_values(header: str, name: str) -> list[str]:
-    """The distinct non-empty values of cookie ``name``: :func:`read_cookie`'s, with a
-    shortcut for the usual header of plain token pairs."""
+    """The distinct non-empty values of cookie ``name``: :func:`read_cookie`'s, with
+    shortcuts for the usual headers: the cookie alone, or plain token pairs."""
+    alone = _alone(name).match(header)
+    if alone is not None:  # the header is this one plain pair: every reading agrees
+        value = alone.group(1)
+        return [value] if value else []
     plain = _plain_pairs(header, header.split(";"), name)
     if plain is not None:
         if len(plain) == 1:  # the usual header
