@@ -10,12 +10,12 @@ cookie_path='/studio'``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .parsing import SetCookie
 from .store import Received, StoredCookie
 
-__all__ = ["HTTPS_HINT", "explain", "hint"]
+__all__ = ["HTTPS_HINT", "SESSION_COOKIE", "Fixes", "explain", "hint", "setting"]
 
 #: What to do when a Secure cookie meets a logout over plain http.
 HTTPS_HINT = (
@@ -39,6 +39,23 @@ _HINTS = {
 }
 
 
+#: How to say which setting gives a cookie an attribute back: ``fixes["path"]("/studio")``
+#: is ``"set cookie_path='/studio'"``. Keys: ``path``, ``domain``, ``partitioned``.
+Fixes = Mapping[str, Callable[[object], str]]
+
+
+#: The session cookie's settings (:class:`~logout_middleware.LogoutMiddleware`'s).
+def setting(template: str) -> Callable[[object], str]:
+    """A fix worded by ``template``, in which ``{value!r}`` is the value to set."""
+    return lambda value: template.format(value=value)
+
+
+SESSION_COOKIE: Fixes = {
+    attribute: setting(f"set cookie_{attribute}={{value!r}}")
+    for attribute in ("path", "domain", "partitioned")
+}
+
+
 def hint(rule: str | None) -> str:
     """``": what to do"`` after a refusal by ``rule``, or ``""``."""
     found = _HINTS.get(rule or "")
@@ -46,15 +63,19 @@ def hint(rule: str | None) -> str:
 
 
 def explain(
-    kept: StoredCookie, results: Sequence[Received], source: str = "the logout response"
+    kept: StoredCookie,
+    results: Sequence[Received],
+    source: str = "the logout response",
+    fixes: Fixes = SESSION_COOKIE,
 ) -> list[str]:
-    """Why the headers in ``results`` left ``kept`` in the store; one sentence each."""
+    """Why the headers in ``results`` left ``kept`` in the store; one sentence each,
+    ending with the fix (``fixes`` words the setting to change)."""
     same = [r for r in results if r.parsed is not None and r.parsed.name == kept.name]
     if not same:
         return [_no_deletion(kept, results, source)]
     best = max(same, key=lambda r: _closeness(kept, r))
     assert best.parsed is not None
-    found = _identity(kept, best.parsed, best.cookie)
+    found = _identity(kept, best.parsed, best.cookie, fixes)
     if best.refused is not None and best.rule != "domain":
         rule = best.rule or ""
         found.append(
@@ -98,7 +119,9 @@ def _closeness(kept: StoredCookie, result: Received) -> tuple[int, int]:
     return same, result.refused is None
 
 
-def _identity(kept: StoredCookie, parsed: SetCookie, cookie: StoredCookie | None) -> list[str]:
+def _identity(
+    kept: StoredCookie, parsed: SetCookie, cookie: StoredCookie | None, fixes: Fixes
+) -> list[str]:
     """The identity attributes (path, domain, partition) in which the deletion differs."""
     found = []
     path = cookie.path if cookie is not None else parsed.path
@@ -108,29 +131,29 @@ def _identity(kept: StoredCookie, parsed: SetCookie, cookie: StoredCookie | None
             has = "no Path" if not written else f"Path={written}, which does not start with '/',"
             found.append(
                 f"the cookie was set with Path={kept.path}; the deletion has {has} so the "
-                f"browser gives it the directory of the logout URL, {path}: set "
-                f"cookie_path={kept.path!r}"
+                f"browser gives it the directory of the logout URL, {path}: "
+                + fixes["path"](kept.path)
             )
         else:
             found.append(
                 f"the cookie was set with Path={kept.path}; the deletion has Path={path}: "
-                f"set cookie_path={kept.path!r}"
+                + fixes["path"](kept.path)
             )
     domain = parsed.domain
     if kept.host_only and domain:
         found.append(
             f"the cookie was set without Domain (host-only); the deletion has Domain={domain}: "
-            "set cookie_domain=None"
+            + fixes["domain"](None)
         )
     elif not kept.host_only and not domain:
         found.append(
             f"the cookie was set with Domain={kept.domain}; the deletion has no Domain: "
-            f"set cookie_domain={kept.domain!r}"
+            + fixes["domain"](kept.domain)
         )
     elif not kept.host_only and domain != kept.domain:
         found.append(
             f"the cookie was set with Domain={kept.domain}; the deletion has Domain={domain}: "
-            f"set cookie_domain={kept.domain!r}"
+            + fixes["domain"](kept.domain)
         )
     elif kept.host_only and cookie is not None and cookie.domain != kept.domain:
         found.append(
@@ -140,12 +163,12 @@ def _identity(kept: StoredCookie, parsed: SetCookie, cookie: StoredCookie | None
     if kept.partition_key is not None and not parsed.partitioned:
         found.append(
             "the cookie was set Partitioned; the deletion is not, so it names another "
-            "cookie: set cookie_partitioned=True"
+            "cookie: " + fixes["partitioned"](True)
         )
     elif kept.partition_key is None and parsed.partitioned:
         found.append(
             "the cookie was set without Partitioned; the deletion has it, so it names "
-            "another cookie: set cookie_partitioned=False"
+            "another cookie: " + fixes["partitioned"](False)
         )
     return found
 

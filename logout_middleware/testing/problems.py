@@ -10,9 +10,11 @@ path at all (under the ``SCRIPT_NAME`` the application is mounted at).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..core import LogoutCore
 from .assertion import site_for
-from .diagnosis import HTTPS_HINT, explain, hint
+from .diagnosis import HTTPS_HINT, SESSION_COOKIE, Fixes, explain, hint, setting
 from .parsing import SetCookie, parse_set_cookie
 from .store import CookieStore, StoredCookie
 
@@ -108,8 +110,35 @@ def _problems(
     deletions = [v for k, v in core.expiry.headers(secure) if k.lower() == "set-cookie"]
     results = store.receive(logout, *deletions)
     if any(c.identity == kept.identity for c in store.cookies()):
-        problems += explain(kept, results, "the middleware")
+        problems += explain(kept, results, "the middleware", _fixes(core, kept.name))
     return problems
+
+
+def _fixes(core: LogoutCore, name: str) -> Fixes:
+    """The settings that give the cookie ``name`` its attributes in ``core``."""
+    csrf = core.csrf_guard.cookie_name if core.csrf_guard is not None else None
+    if name == core.cookie.name or all(c.name != name for c in core.expiry.cookies):
+        return SESSION_COOKIE
+
+    if name == csrf:  # the token cookie takes all but its path from the session cookie
+        return {
+            "path": setting("set csrf_cookie_path={value!r}"),
+            "domain": _takes(name, "Domain", "domain"),
+            "partitioned": _takes(name, "Partitioned", "partitioned"),
+        }
+    return {
+        attribute: setting(f"give {name!r} {attribute}={{value!r}} in also_expire")
+        for attribute in ("path", "domain", "partitioned")
+    }
+
+
+def _takes(name: str, attribute: str, key: str) -> Callable[[object], str]:
+    """The fix for a token cookie attribute that only the session cookie's setting gives:
+    list the token cookie again, with its own attribute, in ``also_expire``."""
+    return lambda value: (
+        f"the token cookie takes the session cookie's {attribute}: list "
+        f"{ {'name': name, key: value}!r} in also_expire"
+    )
 
 
 def _not_sent(kept: StoredCookie, path: str, csrf: bool) -> str:

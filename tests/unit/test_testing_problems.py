@@ -74,7 +74,7 @@ def test_companion_cookies_are_checked_by_name() -> None:
     assert cookie_problems(mw, "remember_token=x; Path=/") == []
     assert cookie_problems(mw, "prefs=x; Path=/prefs") == []  # not read: never needs to reach it
     (problem,) = cookie_problems(mw, "prefs=x; Path=/")
-    assert "set cookie_path='/'" in problem
+    assert problem.endswith("give 'prefs' path='/' in also_expire")
     (problem,) = cookie_problems(mw, "lang=en; Path=/")
     assert problem == (
         "the middleware expires only 'session', 'remember_token', 'prefs', not 'lang': "
@@ -173,3 +173,29 @@ def test_the_host_can_be_named() -> None:
         host="www.example.com",
     )
     assert "a browser refuses this cookie at login" in problem
+
+
+def test_each_cookie_gets_the_fix_of_its_own_setting() -> None:
+    mw = middleware(
+        cookie_domain="example.com",
+        csrf_cookie_name="XSRF-TOKEN",
+        csrf_header_name="X-XSRF-TOKEN",
+        also_expire=["prefs"],
+    )
+    (token,) = cookie_problems(mw, "XSRF-TOKEN=t; Path=/x; Domain=example.com", script_name="/x")
+    assert token.endswith("set csrf_cookie_path='/x'")
+    (token,) = cookie_problems(mw, "XSRF-TOKEN=t; Path=/")  # Spring's token cookie: host-only
+    assert token.endswith(
+        "the token cookie takes the session cookie's Domain: list "
+        "{'name': 'XSRF-TOKEN', 'domain': None} in also_expire"
+    )
+    path, domain = cookie_problems(mw, "prefs=t; Path=/p")
+    assert path.endswith("give 'prefs' path='/p' in also_expire")
+    assert domain.endswith("give 'prefs' domain=None in also_expire")
+    fixed = middleware(
+        cookie_domain="example.com",
+        csrf_cookie_name="XSRF-TOKEN",
+        csrf_header_name="X-XSRF-TOKEN",
+        also_expire=[{"name": "XSRF-TOKEN", "domain": None}],
+    )
+    assert cookie_problems(fixed, "XSRF-TOKEN=t; Path=/") == []
