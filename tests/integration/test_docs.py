@@ -88,6 +88,7 @@ TESTED_EXAMPLES = {
     "examples/flask_app.py": "tests/integration/test_example_flask.py",
     "examples/django_project/wsgi.py": "tests/integration/test_example_django.py",
     "examples/pyramid_app.py": "tests/integration/test_example_pyramid.py",
+    "examples/oidc_app.py": "tests/integration/test_example_oidc.py",
 }
 SERVES = re.compile(r"^serves\s+(\S+)")
 
