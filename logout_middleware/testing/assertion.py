@@ -69,11 +69,16 @@ def _set_cookies(response: object) -> list[str]:
     return [v for k, v in response_headers(response) if k.lower() == "set-cookie"]
 
 
-def _name(header: str) -> str:
+def _parsed(header: str) -> SetCookie | None:
     try:
-        return parse_set_cookie(header).name
+        return parse_set_cookie(header)
     except ValueError:
-        return ""
+        return None
+
+
+def _name(header: str) -> str:
+    parsed = _parsed(header)
+    return "" if parsed is None else parsed.name
 
 
 def set_cookie_header(response: object, name: str | None = None) -> str:
@@ -173,8 +178,7 @@ def _logout_url(response: object, cookie: SetCookie, deletions: list[str]) -> st
     seen = request_url(response)
     if seen is not None:
         return modelled(seen, cookie)
-    mine = [d for d in deletions if _name(d) == cookie.name]
-    parsed = [parse_set_cookie(d) for d in mine]
+    parsed = [d for d in map(_parsed, deletions) if d is not None and d.name == cookie.name]
     if any(d.path is None for d in parsed):
         raise AssertionError(
             f"the deletion of {cookie.name!r} has no Path, so where it lands depends on the "
