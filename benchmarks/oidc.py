@@ -25,9 +25,10 @@ path) through a middleware with the memory store and index: what ending one sess
 costs the middleware without any token.
 
 The target is a same-run ratio: the back-channel logout costs at most 1.5x the bare
-signature check. Last, a new :class:`OIDCLogout` validates the 1 000 RS256 tokens, and
-its ``jwks_fetches`` counter (and the provider's own count of requests) must say one
-fetch of the key set.
+signature check, judged on the median of the per-round ratios (each round times both
+side by side, so a machine that slows down for a while slows both). Last, a new
+:class:`OIDCLogout` validates the 1 000 RS256 tokens, and its ``jwks_fetches`` counter
+(and the provider's own count of requests) must say one fetch of the key set.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import contextlib
 import io
 import json
 import secrets
+import statistics
 import threading
 import time
 from collections import Counter
@@ -57,7 +59,7 @@ from .report import Report, Row, Target
 from .stores import logout_case
 from .timing import Case, Measured, interleave
 
-__all__ = ["JWKS_FETCHES", "RATIO", "TOKENS", "run"]
+__all__ = ["JWKS_FETCHES", "RATIO", "TOKENS", "paired_ratio", "run"]
 
 #: A back-channel logout costs at most this many bare signature checks.
 RATIO = 1.5
@@ -292,19 +294,26 @@ def _report(
                 f"{note}; +{(measured.median - ref) * 1e6:.1f} us; noise +-{measured.spread():.0%}",
             )
         )
-    ratio = backchannel.median / ref
+    ratio = paired_ratio(backchannel, bare)
     report.targets.append(
         Target(
             f"OIDC: back-channel logout on the memory store / PyJWT's bare signature check, {alg}",
             ratio,
             f"<= {RATIO}",
             ratio <= RATIO,
-            f"({backchannel.median * 1e6:.1f} us vs {ref * 1e6:.1f} us: validation adds "
+            f"(medians {backchannel.median * 1e6:.1f} us vs {ref * 1e6:.1f} us: validation adds "
             f"{(validate.median - ref) * 1e6:.1f} us to the bare check, the logout around it "
             f"{(backchannel.median - validate.median) * 1e6:.1f} us; a plain logout costs "
             f"{plain * 1e6:.1f} us)",
         )
     )
+
+
+def paired_ratio(measured: Measured, reference: Measured) -> float:
+    """The median over rounds of ``measured / reference``, each round's pair timed
+    side by side."""
+    pairs = zip(measured.samples, reference.samples, strict=True)
+    return statistics.median(a / b for a, b in pairs)
 
 
 def _jwks_fetches(report: Report, provider: _Provider, tokens: list[str]) -> None:
