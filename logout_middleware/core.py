@@ -36,7 +36,7 @@ import secrets
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from .cookies import CookieSpec
 from .events import Kind, Outcome, Report, Reporter, scrub
@@ -280,14 +280,13 @@ class LogoutCore:
             if limit:
                 return ReadBody(limit)
             return Respond(_BAD_BACKCHANNEL_FORM)
+        # The form's fields, split by hand: parse_qsl would decode the whole token.
         found = [
-            value
-            for name, value in parse_qsl(request.body.decode("latin-1"), keep_blank_values=True)
-            if name == "logout_token"
+            field[13:] for field in request.body.split(b"&") if field.startswith(b"logout_token=")
         ]
-        if len(found) != 1 or not found[0].strip():
+        token = unquote_plus(found[0].decode("latin-1")).strip() if len(found) == 1 else ""
+        if not token:
             return Respond(_NO_LOGOUT_TOKEN)
-        token = found[0].strip()
         return EndSessions((), (), None, (), None, (token,), backchannel=token)
 
     def _body_limit(self, request: Request, everywhere: bool) -> int:

@@ -8,6 +8,7 @@ state. :class:`Answers` builds the fixed ones once, from the settings that shape
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 
@@ -110,8 +111,10 @@ class Answers:
         return self._redirect.with_headers([("Location", location)])
 
     @staticmethod
+    @functools.lru_cache(maxsize=64)
     def ended(count: int) -> Response:
-        """``200`` ``{"message": "OK", "ended": count}``: a log out everywhere."""
+        """``200`` ``{"message": "OK", "ended": count}``: a log out everywhere or a
+        back-channel logout (the usual small counts built once)."""
         return json_response(200, "OK", ended=count)
 
     @staticmethod
