@@ -34,10 +34,10 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._steps import Call, run
+from ._steps import Call, drive, run
 from ._validation import positive_seconds
 from .backends.base import RevocationStore, SessionIndex
 from .backends.memory_revocation import MemoryRevocationStore
@@ -150,8 +150,10 @@ class Revocation:
         self.index = index
         #: ``(user, signed_at)`` of a cookie value, if log out everywhere is on.
         self.user_from_cookie = user_from_cookie
-        # A browser repeats its cookie: each value is verified once (bounded).
+        # A browser repeats its cookie: each value is verified once (bounded), and the
+        # store lookups of its tokens are made once, as calls (see revoked_steps).
         self._identify = functools.lru_cache(maxsize=4096)(self._user_of)
+        self._lookups = functools.lru_cache(maxsize=4096)(self._lookup_calls)
 
     @property
     def ends_users(self) -> bool:
@@ -196,11 +198,21 @@ class Revocation:
     def revoked(self, reading: CookieReading) -> tuple[set[str], bool]:
         """Which values of the reading are revoked, and whether to expire the cookie.
 
-        Looks each value up in the store (I/O). A request carrying more than
-        ``max_values`` distinct values has all of them removed. A store failure
-        removes the value without expiring it (``on_error="strip"``) or raises.
+        Looks each value up in the store (I/O, made here synchronously: see
+        :meth:`revoked_steps`). A request carrying more than ``max_values`` distinct
+        values has all of them removed. A store failure removes the value without
+        expiring it (``on_error="strip"``) or raises.
         """
-        values = [v for v in reading.values if v]
+        return drive(self.revoked_steps(reading))
+
+    def revoked_steps(
+        self, reading: CookieReading
+    ) -> Generator[Call, Any, tuple[set[str], bool]]:
+        """The store lookups of :meth:`revoked` as a steps generator (see
+        :mod:`logout_middleware._steps`), for a driver of its own (the ASGI filter)."""
+        # The distinct non-empty values, first seen first (``reading.values`` without
+        # its generator: this runs on every request that carries the cookie).
+        values = dict.fromkeys([value for _, value in reading.pairs if value])
         if len(values) > self.max_values:
             logger.warning(
                 "request carries %d values of cookie %r; all removed",
@@ -210,12 +222,16 @@ class Revocation:
             return set(values), True
         revoked: set[str] = set()
         failed = False
+        by_user = self.user_from_cookie is not None
         for value in values:
             try:
-                if any(self.store.is_revoked(t) for t in _tokens(value)) or (
-                    self.user_from_cookie is not None and self._signed_too_early(value)
-                ):
-                    revoked.add(value)
+                for lookup in self._lookups(value):
+                    if (yield lookup):
+                        revoked.add(value)
+                        break
+                else:
+                    if by_user and (yield from self._signed_too_early(value)):
+                        revoked.add(value)
             except Exception:
                 if self.on_error == "raise":
                     raise
@@ -226,6 +242,10 @@ class Revocation:
                 revoked.add(value)
                 failed = True
         return revoked, bool(revoked) and not failed
+
+    def _lookup_calls(self, value: str) -> tuple[Call, ...]:
+        is_revoked = self.store.is_revoked
+        return tuple((is_revoked, (token,)) for token in _tokens(value))
 
     def identify(self, value: str) -> tuple[str, float] | None:
         """``user_from_cookie`` of a cookie value as it appears in the header (cached:
@@ -244,14 +264,14 @@ class Revocation:
         user, signed_at = found
         return str(user), float(signed_at)
 
-    def _signed_too_early(self, value: str) -> bool:
+    def _signed_too_early(self, value: str) -> Generator[Call, Any, bool]:
         # A cookie of a user who logged out everywhere after it was signed (I/O).
         assert self.index is not None
         found = self._identify(value)
         if found is None:
             return False
         user, signed_at = found
-        entry = self.index.labels(not_before_key(user))
+        entry = yield self.index.labels, (not_before_key(user),)
         not_before = entry.get("not_before")
         if not not_before or signed_at >= float(not_before):
             return False
@@ -333,7 +353,7 @@ class RevocationFilter:
         reading = self.revocation.read(environ["HTTP_COOKIE"])
         if reading is None:
             return self.app(environ, start_response)
-        revoked, expire = self.revocation.revoked(reading)
+        revoked, expire = drive(self.revocation.revoked_steps(reading))
         if not revoked:
             return self.app(environ, start_response)
         environ = dict(environ)
