@@ -26,6 +26,7 @@ from .._validation import identifier as validate_identifier
 from .._validation import positive_seconds
 
 __all__ = [
+    "AsyncSessionBackend",
     "RevocationStore",
     "SessionBackend",
     "SessionIndex",
@@ -45,6 +46,19 @@ class SessionBackend(Protocol):
     ``delete_many(session_ids)``, which deletes many sessions in a bounded number of
     round trips, is optional and so not declared here: a backend without it satisfies
     this protocol, and :func:`delete_sessions` falls back to :meth:`delete`.
+
+    Under ASGI (:class:`logout_middleware.asgi.LogoutMiddleware`) a method that is a
+    coroutine function (``async def delete``) is awaited on the event loop, and any
+    other runs in a worker thread, so that a blocking store never stalls the loop. A
+    store whose methods never block (they touch only this process's memory) declares
+    it with a class attribute, as :class:`~logout_middleware.MemoryBackend` does::
+
+        class MyBackend:
+            nonblocking = True  # called on the event loop, without a thread hop
+
+            def delete(self, session_id: str) -> None: ...
+
+    The same holds for session indexes and revocation stores.
     """
 
     def delete(self, session_id: str) -> None:
@@ -53,6 +67,18 @@ class SessionBackend(Protocol):
         Idempotent: an unknown id is not an error. Raises when the store failed, so
         that the logout is answered with ``500`` instead of a false ``OK``.
         """
+
+
+@runtime_checkable
+class AsyncSessionBackend(Protocol):
+    """A session store whose ``delete`` is a coroutine function, for the ASGI
+    middleware (:class:`~logout_middleware.backends.AsyncRedisBackend`,
+    :class:`~logout_middleware.backends.AsyncSQLAlchemyBackend`): the same promises as
+    :meth:`SessionBackend.delete`, awaited. ``delete_many``, when it has one, is a
+    coroutine function too."""
+
+    async def delete(self, session_id: str) -> None:
+        """Delete the record of ``session_id``; idempotent; raises when the store failed."""
 
 
 @runtime_checkable

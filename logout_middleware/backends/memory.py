@@ -25,6 +25,10 @@ class MemoryBackend:
     :param sessions: initial records, ``{session_id: data}``; copied.
     """
 
+    #: Its methods never block (a dictionary under a lock held for microseconds): the
+    #: ASGI middleware calls them on the event loop, without a worker thread.
+    nonblocking = True
+
     def __init__(self, sessions: dict[str, dict[str, Any]] | None = None) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, dict[str, Any]] = dict(sessions or {})

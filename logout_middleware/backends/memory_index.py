@@ -25,6 +25,9 @@ class MemorySessionIndex:
        :class:`SQLAlchemySessionIndex` there.
     """
 
+    #: Its methods never block: the ASGI middleware calls them on the event loop.
+    nonblocking = True
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[dict[str, str], float]] = {}

@@ -18,6 +18,9 @@ class MemoryRevocationStore:
        :class:`SQLiteRevocationStore` or :class:`RedisRevocationStore` there.
     """
 
+    #: Its methods never block: the ASGI middleware calls them on the event loop.
+    nonblocking = True
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
