@@ -81,6 +81,43 @@ class Request:
             get("REMOTE_ADDR"),
         )
 
+    @classmethod
+    def from_scope(cls, scope: Mapping[str, Any]) -> Request:
+        """Describe an ASGI ``http`` (or ``websocket``) connection scope.
+
+        The path is relative to the mount point, as WSGI's ``PATH_INFO``: ``path``
+        less a leading ``root_path`` (the ASGI rule: ``path`` includes ``root_path``;
+        a ``path`` that does not start with it is taken as it is). Header names are
+        lower-cased; a header sent more than once is joined, ``Cookie`` with ``"; "``
+        (as HTTP/2 asks), any other with ``", "``.
+        """
+        path: str = scope["path"]
+        root = scope.get("root_path")
+        if root and path.startswith(root):
+            if len(path) == len(root):
+                path = ""
+            elif path[len(root)] == "/":
+                path = path[len(root) :]
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers") or ():
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name in headers:
+                value = headers[name] + ("; " if name == "cookie" else ", ") + value
+            headers[name] = value
+        server, client = scope.get("server"), scope.get("client")
+        port = server[1] if server else None
+        return cls(
+            scope.get("method", "GET"),
+            path,
+            "https" if scope.get("scheme") in ("https", "wss") else "http",
+            headers,
+            (scope.get("query_string") or b"").decode("latin-1"),
+            server[0] if server else "",
+            "" if port is None else str(port),
+            client[0] if client else None,
+        )
+
 
 class EnvironHeaders(Mapping[str, str]):
     """The headers of a WSGI ``environ`` as a read-only mapping by lower-case name."""
