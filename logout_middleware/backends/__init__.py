@@ -6,6 +6,10 @@ which :func:`delete_sessions` uses when a backend has it.
 The stores that ship with the package also offer a small :class:`SessionStore` API
 (``create``/``get``) so that demos and tests can log in for real.
 
+:class:`AsyncRedisBackend` and :class:`AsyncSQLAlchemyBackend` are their asyncio
+twins, for the ASGI middleware (:mod:`logout_middleware.asgi`): their methods are
+coroutine functions.
+
 The session index stores (:class:`SessionIndex`: which sessions belong to whom) and
 the revocation stores (:class:`RevocationStore`) live here too, one module per store,
 and :func:`backend_from_url`, :func:`index_from_url` and
@@ -17,6 +21,7 @@ package never imports ``redis`` or ``sqlalchemy``.
 from __future__ import annotations
 
 from .base import (
+    AsyncSessionBackend,
     RevocationStore,
     SessionBackend,
     SessionIndex,
@@ -27,9 +32,11 @@ from .memory import MemoryBackend
 from .memory_index import MemorySessionIndex
 from .memory_revocation import MemoryRevocationStore
 from .redis import RedisBackend
+from .redis_async import AsyncRedisBackend
 from .redis_index import RedisSessionIndex
 from .redis_revocation import RedisRevocationStore
 from .sqlalchemy import SQLAlchemyBackend
+from .sqlalchemy_async import AsyncSQLAlchemyBackend
 from .sqlalchemy_index import SQLAlchemySessionIndex
 from .sqlite import SQLiteBackend
 from .sqlite_index import SQLiteSessionIndex
@@ -37,6 +44,9 @@ from .sqlite_revocation import SQLiteRevocationStore
 from .urls import backend_from_url, index_from_url, revocation_store_from_url
 
 __all__ = [
+    "AsyncRedisBackend",
+    "AsyncSQLAlchemyBackend",
+    "AsyncSessionBackend",
     "MemoryBackend",
     "MemoryRevocationStore",
     "MemorySessionIndex",

@@ -31,6 +31,7 @@ A ready client is used as it is: its timeouts and retries are the caller's choic
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Iterable
@@ -40,7 +41,7 @@ from .._validation import key_prefix as valid_key_prefix
 from .._validation import positive_seconds
 from .base import new_session_id
 
-__all__ = ["RedisBackend", "redis_client"]
+__all__ = ["RedisBackend", "RedisSessions", "redis_client"]
 
 _MISSING_REDIS = (
     "RedisBackend needs redis-py: pip install logout-middleware[redis] (or pip install redis)"
@@ -53,25 +54,33 @@ def redis_client(
     socket_timeout: float | None = 2.0,
     socket_connect_timeout: float | None = 2.0,
     retries: int = 1,
+    asyncio: bool = False,
     **client_options: Any,
 ) -> Any:
     """Return a Redis client: ``url_or_client`` itself, or a lazy client for a URL.
 
     A URL (``redis://``, ``rediss://`` or ``unix://``) becomes
-    ``redis.Redis.from_url(url, ...)``, which does not connect yet, with the given
-    timeouts and ``retries`` immediate retries unless the URL's query string sets
-    them. Anything else must be a client object with redis-py's methods
-    (``redis.Redis``, ``redis.cluster.RedisCluster``, a Sentinel master) and is
-    returned unchanged.
+    ``redis.Redis.from_url(url, ...)`` (``redis.asyncio.Redis.from_url`` with
+    ``asyncio=True``), which does not connect yet, with the given timeouts and
+    ``retries`` immediate retries unless the URL's query string sets them. Anything
+    else must be a client object with redis-py's methods (``redis.Redis``,
+    ``redis.cluster.RedisCluster``, a Sentinel master, or their ``redis.asyncio``
+    twins with ``asyncio=True``) and is returned unchanged.
 
     :raises ImportError: for a URL when redis-py is not installed, naming the extra.
-    :raises ValueError: for an unusable argument.
+    :raises ValueError: for an unusable argument, or a client of the other kind (an
+        asyncio client's commands return coroutines: called without ``await`` they
+        would do nothing, and a logout would look done).
     """
     if isinstance(url_or_client, str):
         try:
-            import redis
+            if asyncio:
+                import redis.asyncio as redis
+                from redis.asyncio.retry import Retry
+            else:
+                import redis  # type: ignore[no-redef]
+                from redis.retry import Retry  # type: ignore[assignment]
             from redis.backoff import NoBackoff
-            from redis.retry import Retry
         except ImportError as exc:  # pragma: no cover - redis is a dev dependency
             raise ImportError(_MISSING_REDIS) from exc
         for name, value in (
@@ -97,28 +106,25 @@ def redis_client(
             f"client (redis.Redis, RedisCluster, a Sentinel master); got "
             f"{type(url_or_client).__name__}"
         )
+    is_async = any(
+        inspect.iscoroutinefunction(getattr(url_or_client, name, None))
+        for name in ("execute_command", "delete")
+    )
+    if is_async != asyncio:
+        raise ValueError(
+            "this is a redis.asyncio client: use AsyncRedisBackend (under ASGI)"
+            if not asyncio
+            else "this is a blocking redis client: give AsyncRedisBackend a redis.asyncio one"
+        )
     return url_or_client
 
 
-class RedisBackend:
-    """Sessions in Redis: ``DEL key_prefix + session_id`` on logout.
+class RedisSessions:
+    """What the Redis session backends share: the client, built once and lazily; the
+    key of each session; the lifetime of records made by ``create``."""
 
-    :param url_or_client: a Redis URL, or a ready redis-py client (``redis.Redis``,
-        ``RedisCluster``, ``Sentinel.master_for(...)``), used as it is.
-    :param key_prefix: prepended to the session id to form the key; ``"session:"``
-        is Flask-Session's default.
-    :param socket_timeout: seconds to wait for an answer (URL only; the URL's own
-        ``?socket_timeout=`` wins). ``None`` waits forever: not recommended.
-    :param socket_connect_timeout: seconds to wait for a connection (URL only).
-    :param retries: immediate retries of a command after a connection error or
-        timeout (URL only).
-    :param ttl: seconds to keep records made by :meth:`create`; ``None`` keeps them
-        until deleted.
-    :param client_options: more keyword arguments for ``redis.Redis.from_url``.
-
-    :raises ImportError: when ``url_or_client`` is a URL and redis-py is missing.
-    :raises ValueError: for an unusable setting.
-    """
+    #: Whether the client is redis-py's asyncio one.
+    _asyncio = False
 
     def __init__(
         self,
@@ -140,6 +146,7 @@ class RedisBackend:
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_connect_timeout,
             retries=retries,
+            asyncio=self._asyncio,
             **client_options,
         )
         #: Whether :meth:`close` closes the client (only one built from a URL).
@@ -148,6 +155,44 @@ class RedisBackend:
         self.key_prefix = key_prefix
         #: Lifetime of records made by :meth:`create`, in milliseconds, or ``None``.
         self._ttl_ms = None if ttl is None else max(1, math.ceil(ttl * 1000))
+
+    def _key(self, session_id: str) -> str:
+        return self.key_prefix + session_id
+
+    def _deleting(self, session_ids: Iterable[str]) -> Any:
+        # A pipeline (not a transaction: MULTI cannot span a cluster's slots) with one
+        # DEL per distinct key of ``session_ids``, not yet executed; None for no ids.
+        keys = dict.fromkeys(map(self._key, session_ids))
+        if not keys:
+            return None
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.delete(key)
+        return pipe
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key_prefix={self.key_prefix!r})"
+
+
+class RedisBackend(RedisSessions):
+    """Sessions in Redis: ``DEL key_prefix + session_id`` on logout.
+
+    :param url_or_client: a Redis URL, or a ready redis-py client (``redis.Redis``,
+        ``RedisCluster``, ``Sentinel.master_for(...)``), used as it is.
+    :param key_prefix: prepended to the session id to form the key; ``"session:"``
+        is Flask-Session's default.
+    :param socket_timeout: seconds to wait for an answer (URL only; the URL's own
+        ``?socket_timeout=`` wins). ``None`` waits forever: not recommended.
+    :param socket_connect_timeout: seconds to wait for a connection (URL only).
+    :param retries: immediate retries of a command after a connection error or
+        timeout (URL only).
+    :param ttl: seconds to keep records made by :meth:`create`; ``None`` keeps them
+        until deleted.
+    :param client_options: more keyword arguments for ``redis.Redis.from_url``.
+
+    :raises ImportError: when ``url_or_client`` is a URL and redis-py is missing.
+    :raises ValueError: for an unusable setting.
+    """
 
     def delete(self, session_id: str) -> None:
         """``DEL`` the record of ``session_id``; an unknown id is not an error.
@@ -166,16 +211,9 @@ class RedisBackend:
         on an error some records may be deleted already; the error is raised, as
         :meth:`delete` raises it, and deleting again is harmless.
         """
-        keys = list(dict.fromkeys(map(self._key, session_ids)))
-        if not keys:
-            return
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.delete(key)
-        pipe.execute()
-
-    def _key(self, session_id: str) -> str:
-        return self.key_prefix + session_id
+        pipe = self._deleting(session_ids)
+        if pipe is not None:
+            pipe.execute()
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON under a new random id and return the id."""
@@ -195,6 +233,3 @@ class RedisBackend:
         """Close the connections of a client this backend built from a URL."""
         if self._owns_client:
             self.client.close()
-
-    def __repr__(self) -> str:
-        return f"RedisBackend(key_prefix={self.key_prefix!r})"

@@ -39,7 +39,7 @@ from .base import new_session_id, validate_identifier
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-__all__ = ["ForkSafeEngine", "SQLAlchemyBackend"]
+__all__ = ["ForkSafeEngine", "SQLAlchemyBackend", "SQLSessions"]
 
 #: Ids per ``DELETE ... IN (...)`` statement of :meth:`SQLAlchemyBackend.delete_many`.
 CHUNK = 500
@@ -50,7 +50,75 @@ _MISSING_SQLALCHEMY = (
 )
 
 
-class SQLAlchemyBackend:
+class SQLSessions:
+    """What the SQLAlchemy session backends share: the table as they describe it (only
+    the columns they use), the statements they run, and the key of each session.
+
+    :param dialect: the engine's dialect name (``engine.dialect.name``).
+
+    The other parameters are :class:`SQLAlchemyBackend`'s.
+    """
+
+    def __init__(
+        self,
+        dialect: str,
+        *,
+        table: str,
+        id_column: str,
+        key_prefix: str,
+        data_column: str,
+        schema: str | None,
+    ) -> None:
+        import sqlalchemy as sa
+
+        key_prefix = valid_key_prefix(key_prefix)
+        #: Prepended to every session id.
+        self.key_prefix = key_prefix
+        self.table_name = validate_identifier(table, "table")
+        self.id_column = validate_identifier(id_column, "id_column")
+        self.data_column = validate_identifier(data_column, "data_column")
+        if schema is not None:
+            validate_identifier(schema, "schema")
+        # Only the columns used here: enough for Flask-Session's and Django's tables.
+        self.table = sa.Table(
+            table,
+            sa.MetaData(),
+            sa.Column(id_column, sa.String(255), primary_key=True),
+            sa.Column(data_column, sa.Text),
+            schema=schema,
+        )
+        key = self.table.c[id_column]
+        self._delete = sa.delete(self.table).where(key == sa.bindparam("key"))
+        self._delete_in = sa.delete(self.table).where(key.in_(sa.bindparam("keys", expanding=True)))
+        self._select = sa.select(self.table.c[data_column]).where(key == sa.bindparam("key"))
+        self._insert = sa.insert(self.table)
+        # PostgreSQL text cannot hold NUL: such an id has no record there.
+        self._no_nul = dialect == "postgresql"
+
+    def _key(self, session_id: str) -> str | None:
+        key = self.key_prefix + session_id
+        if self._no_nul and "\x00" in key:
+            return None
+        return key
+
+    def _chunks(self, session_ids: Iterable[str]) -> list[list[str]]:
+        # The distinct keys that can exist, in statements of CHUNK ids each.
+        keys = [key for key in dict.fromkeys(map(self._key, session_ids)) if key is not None]
+        return [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
+
+    def _new_row(self, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        session_id = new_session_id()
+        row = {self.id_column: self._key(session_id), self.data_column: json.dumps(data)}
+        return session_id, row
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(table={self.table_name!r}, id_column={self.id_column!r}, "
+            f"key_prefix={self.key_prefix!r})"
+        )
+
+
+class SQLAlchemyBackend(SQLSessions):
     """Sessions in an SQL table, through a SQLAlchemy :class:`~sqlalchemy.engine.Engine`.
 
     :param engine: the application's engine (``sqlalchemy.create_engine(url)``).
@@ -89,40 +157,19 @@ class SQLAlchemyBackend:
                 "engine must be a SQLAlchemy Engine (sqlalchemy.create_engine(url)); "
                 f"got {type(engine).__name__}"
             )
-        key_prefix = valid_key_prefix(key_prefix)
-        #: The engine every statement runs on.
-        self.engine = engine
-        #: Prepended to every session id.
-        self.key_prefix = key_prefix
-        self.table_name = validate_identifier(table, "table")
-        self.id_column = validate_identifier(id_column, "id_column")
-        self.data_column = validate_identifier(data_column, "data_column")
-        if schema is not None:
-            validate_identifier(schema, "schema")
-        # Only the columns used here: enough for Flask-Session's and Django's tables.
-        self.table = sa.Table(
-            table,
-            sa.MetaData(),
-            sa.Column(id_column, sa.String(255), primary_key=True),
-            sa.Column(data_column, sa.Text),
+        super().__init__(
+            engine.dialect.name,
+            table=table,
+            id_column=id_column,
+            key_prefix=key_prefix,
+            data_column=data_column,
             schema=schema,
         )
-        key = self.table.c[id_column]
-        self._delete = sa.delete(self.table).where(key == sa.bindparam("key"))
-        self._delete_in = sa.delete(self.table).where(key.in_(sa.bindparam("keys", expanding=True)))
-        self._select = sa.select(self.table.c[data_column]).where(key == sa.bindparam("key"))
-        self._insert = sa.insert(self.table)
-        # PostgreSQL text cannot hold NUL: such an id has no record there.
-        self._no_nul = engine.dialect.name == "postgresql"
+        #: The engine every statement runs on.
+        self.engine = engine
         self._engine = ForkSafeEngine(engine)
         if create_table:
             self.table.create(self._engine(), checkfirst=True)
-
-    def _key(self, session_id: str) -> str | None:
-        key = self.key_prefix + session_id
-        if self._no_nul and "\x00" in key:
-            return None
-        return key
 
     def delete(self, session_id: str) -> None:
         """Delete the row of ``session_id`` and commit; an unknown id is not an error.
@@ -144,21 +191,18 @@ class SQLAlchemyBackend:
 
         Raises :class:`sqlalchemy.exc.SQLAlchemyError` as :meth:`delete` does.
         """
-        keys = [key for key in dict.fromkeys(map(self._key, session_ids)) if key is not None]
-        if not keys:
+        chunks = self._chunks(session_ids)
+        if not chunks:
             return
         with self._engine().begin() as conn:
-            for start in range(0, len(keys), CHUNK):
-                conn.execute(self._delete_in, {"keys": keys[start : start + CHUNK]})
+            for keys in chunks:
+                conn.execute(self._delete_in, {"keys": keys})
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON text under a new random id and return the id."""
-        session_id = new_session_id()
+        session_id, row = self._new_row(data)
         with self._engine().begin() as conn:
-            conn.execute(
-                self._insert,
-                {self.id_column: self._key(session_id), self.data_column: json.dumps(data)},
-            )
+            conn.execute(self._insert, row)
         return session_id
 
     def get(self, session_id: str) -> dict[str, Any] | None:
@@ -172,12 +216,6 @@ class SQLAlchemyBackend:
             return None
         data: dict[str, Any] = json.loads(raw)
         return data
-
-    def __repr__(self) -> str:
-        return (
-            f"SQLAlchemyBackend(table={self.table_name!r}, id_column={self.id_column!r}, "
-            f"key_prefix={self.key_prefix!r})"
-        )
 
 
 class ForkSafeEngine:

@@ -293,13 +293,15 @@ class _SQLAlchemyContract(PrefixContract, SharedContract, FailureContract, Trans
             ("before_cursor_execute", statement),
             ("commit", lambda conn: trips.append("COMMIT")),
         ]
+        # The engine the backend's statements run on (an async engine's sync_engine).
+        engine = getattr(self, "traced_engine", self.engine)
         for name, listener in listeners:
-            sa.event.listen(self.engine, name, listener)
+            sa.event.listen(engine, name, listener)
         try:
             yield trips
         finally:
             for name, listener in listeners:
-                sa.event.remove(self.engine, name, listener)
+                sa.event.remove(engine, name, listener)
 
 
 class TestSQLAlchemyBackendOnSQLite(_SQLAlchemyContract):
