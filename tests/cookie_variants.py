@@ -322,6 +322,9 @@ class Shape:
 FLASK = Shape("session", lambda v: v.rfind(".") + 1)
 DJANGO = Shape("sessionid", lambda v: v.rfind(":") + 1)
 PYRAMID = Shape("session", lambda v: 0)
+#: Starlette's SessionMiddleware (itsdangerous TimestampSigner over base64 JSON):
+#: ``payload.timestamp.signature``, the signature after the last '.'.
+STARLETTE = Shape("session", lambda v: v.rfind(".") + 1)
 
 
 @dataclass(frozen=True)
