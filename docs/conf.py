@@ -16,6 +16,8 @@ Every code block of every page is run by ``tests/integration/test_docs.py``: see
 
 from __future__ import annotations
 
+from typing import Any
+
 project = "logout-middleware"
 author = "logout-middleware developers"
 copyright = "logout-middleware developers"  # noqa: A001
@@ -44,3 +46,26 @@ html_theme_options = {
     "description": "A correct, fast, hardened logout for any WSGI application.",
     "fixed_sidebar": False,
 }
+
+
+def _wsgi_middleware_by_default(app: Any) -> None:
+    """Two classes are named ``LogoutMiddleware`` (the WSGI one and
+    ``logout_middleware.asgi``'s): a bare ``LogoutMiddleware`` in a type hint (the
+    return of ``paste.filter_app_factory``) means the WSGI one, as the package's own
+    modules mean it, instead of an ambiguous reference."""
+    from sphinx import addnodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class WSGIFirst(SphinxPostTransform):
+        default_priority = 5  # before the references are resolved (10)
+
+        def run(self, **kwargs: Any) -> None:
+            for node in self.document.findall(addnodes.pending_xref):
+                if node.get("reftarget") == "LogoutMiddleware":
+                    node["reftarget"] = "logout_middleware.LogoutMiddleware"
+
+    app.add_post_transform(WSGIFirst)
+
+
+def setup(app: Any) -> None:
+    _wsgi_middleware_by_default(app)
