@@ -51,7 +51,7 @@ from .events import LogoutEvent
 from .guards import CsrfGuard, OriginGuard
 from .request import Request
 from .revocation import RevocationFilter, UserFromCookie
-from .settings import build_core
+from .settings import build_core, refuse_coroutine_stores
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -177,6 +177,7 @@ class LogoutMiddleware:
             raise ValueError(f"app must be a WSGI application (a callable); got {app!r}")
         # Every setting but the app goes to the one place that validates settings.
         settings = {k: v for k, v in locals().items() if k not in ("self", "app")}
+        refuse_coroutine_stores(backend=backend, index=index, revocation=revocation)
         core = build_core(**settings)
         #: The decision core, built from the settings.
         self.core = core

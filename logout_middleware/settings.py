@@ -9,6 +9,7 @@ returns the :class:`~logout_middleware.core.LogoutCore` they make up.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from .revocation import Revocation, UserFromCookie
 if TYPE_CHECKING:  # pragma: no cover
     from .oidc import OIDCLogout
 
-__all__ = ["build_core", "csrf_guard_for"]
+__all__ = ["build_core", "csrf_guard_for", "refuse_coroutine_stores"]
 
 _METHOD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
 
@@ -126,6 +127,29 @@ def _revocation(
     return Revocation(
         store, cookie, max_age=max_age, index=index, user_from_cookie=user_from_cookie
     )
+
+
+#: The methods the logout calls on each kind of store.
+_STORE_METHODS = {
+    "backend": ("delete", "delete_many"),
+    "index": ("add", "find", "labels", "remove", "remove_many"),
+    "revocation": ("revoke", "is_revoked"),
+}
+
+
+def refuse_coroutine_stores(**stores: Any) -> None:
+    """Refuse a store whose methods are coroutines where they are called synchronously
+    (the WSGI middleware): it would return an unawaited coroutine, delete nothing, and
+    the logout would answer ``200``."""
+    for kind, store in stores.items():
+        for method in _STORE_METHODS[kind]:
+            if inspect.iscoroutinefunction(getattr(type(store), method, None)):
+                raise ValueError(
+                    f"{kind} {type(store).__name__} is asynchronous ({method} is a "
+                    "coroutine function): use it with logout_middleware.asgi.LogoutMiddleware, "
+                    "or give the WSGI middleware a synchronous store (RedisBackend, "
+                    "SQLAlchemyBackend...)"
+                )
 
 
 def _check_stores_and_hooks(

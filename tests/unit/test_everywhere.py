@@ -367,3 +367,34 @@ def test_a_cross_site_form_is_refused_before_its_body_is_read() -> None:
         status=403,
     )
     assert read == [] and sid in backend
+
+
+class AsyncBackend:
+    async def delete(self, session_id: str) -> None:  # pragma: no cover - never awaited
+        pass
+
+
+class AsyncIndex(MemorySessionIndex):
+    async def find(self, name: str, value: str) -> set[str]:  # type: ignore[override]
+        return set()  # pragma: no cover - never awaited
+
+
+class AsyncRevocation(MemoryRevocationStore):
+    async def is_revoked(self, token: str) -> bool:  # type: ignore[override]
+        return False  # pragma: no cover - never awaited
+
+
+@pytest.mark.parametrize(
+    ("options", "kind"),
+    [
+        ({"backend": AsyncBackend()}, "backend AsyncBackend"),
+        ({"index": AsyncIndex()}, "index AsyncIndex"),
+        ({"revocation": AsyncRevocation()}, "revocation AsyncRevocation"),
+    ],
+)
+def test_the_wsgi_middleware_refuses_asynchronous_stores(
+    options: dict[str, Any], kind: str
+) -> None:
+    backend = options.pop("backend", MemoryBackend())
+    with pytest.raises(ValueError, match=f"{kind} is asynchronous .*asgi.LogoutMiddleware"):
+        LogoutMiddleware(lambda e, s: [], backend, **options)
