@@ -10,7 +10,7 @@ send is representable and nothing here can fail to decode.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +64,18 @@ class Request:
 
     def with_body(self, body: bytes) -> Request:
         """The same request, with the body the core asked for."""
-        return replace(self, body=body)
+        # Built directly: dataclasses.replace costs four times as much.
+        return Request(
+            self.method,
+            self.path,
+            self.scheme,
+            self.headers,
+            self.query,
+            self.server_name,
+            self.server_port,
+            self.remote_addr,
+            body,
+        )
 
     @classmethod
     def from_environ(cls, environ: WSGIEnvironment) -> Request:

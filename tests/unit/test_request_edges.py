@@ -97,3 +97,12 @@ def test_a_missing_header_raises_key_error_by_item() -> None:
         pass
     else:  # pragma: no cover
         raise AssertionError("expected KeyError")
+
+
+def test_with_body_keeps_every_other_field() -> None:
+    import dataclasses
+
+    values = {f.name: f"v-{f.name}" for f in dataclasses.fields(Request)}
+    values["headers"] = {"cookie": "a=1"}
+    request = Request(**values)  # type: ignore[arg-type]
+    assert request.with_body(b"x") == dataclasses.replace(request, body=b"x")
