@@ -1,16 +1,17 @@
 """Real servers for the tests and the benchmarks: one harness, two users.
 
 ``redis-server`` (alone, or three of them as a Redis Cluster), a throwaway PostgreSQL
-cluster and gunicorn, each on 127.0.0.1 on a free port, in a private temporary
+cluster, gunicorn and uvicorn, each on 127.0.0.1 on a free port, in a private temporary
 directory, waited for until it really answers (``PING``, ``pg_ctl -w``, an HTTP
 answer once every worker has booted), and stopped at the end: SIGTERM, then SIGKILL
 for the process group it was started in. Nothing else on the machine is touched.
 
 The tests use it through thin pytest fixtures (``tests/servers.py``,
-``tests/gunicorn_util.py``); the benchmarks through ``benchmarks/servers.py``. It
-lives in the ``benchmarks`` package because that is importable from the repository
-root, which both put on ``sys.path`` (``python -m benchmarks``; ``pythonpath`` in
-``pyproject.toml`` for pytest). It knows nothing of pytest.
+``tests/gunicorn_util.py``, ``tests/uvicorn_util.py``); the benchmarks through
+``benchmarks/servers.py``. It lives in the ``benchmarks`` package because that is
+importable from the repository root, which both put on ``sys.path`` (``python -m
+benchmarks``; ``pythonpath`` in ``pyproject.toml`` for pytest). It knows nothing of
+pytest.
 
 A missing binary raises :class:`Unavailable`; each caller applies its own policy
 (the tests skip, or fail under ``CI=true``; the benchmarks note it, or stop under
@@ -41,17 +42,20 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 __all__ = [
     "GunicornServer",
     "PostgresServer",
     "RedisServer",
     "Unavailable",
+    "UvicornServer",
     "free_port",
     "postgres_server",
     "redis_cluster",
     "redis_server",
     "start_gunicorn",
+    "start_uvicorn",
 ]
 
 
@@ -402,6 +406,13 @@ class GunicornServer:
     As a context manager it stops the server on exit.
     """
 
+    #: The log line that says where the server listens (the port in group 1), and the
+    #: one each worker writes when it boots (its pid in group 1).
+    listening = _LISTENING
+    booted = _BOOTED
+    #: The server's name, in error messages.
+    name = "gunicorn"
+
     def __init__(
         self, process: subprocess.Popen[bytes], log_path: Path, workers: int, ready_path: str = "/"
     ) -> None:
@@ -435,24 +446,24 @@ class GunicornServer:
 
     def worker_pids(self) -> list[int]:
         """The pids of the workers booted so far, in boot order."""
-        return [int(p) for p in _BOOTED.findall(self.log())]
+        return [int(p) for p in self.booted.findall(self.log())]
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             text = self.log()
-            match = _LISTENING.search(text)
+            match = self.listening.search(text)
             if match and not self.port:
                 self.port = int(match.group(1))
                 self.url = f"http://127.0.0.1:{self.port}"
-            if self.port and len(_BOOTED.findall(text)) >= self.workers and self._answers():
+            if self.port and len(self.booted.findall(text)) >= self.workers and self._answers():
                 return
             if self.process.poll() is not None:
                 self.kill()  # reaps any worker left behind
-                raise RuntimeError(f"gunicorn exited during start:\n{text[-4000:]}")
+                raise RuntimeError(f"{self.name} exited during start:\n{text[-4000:]}")
             if time.monotonic() > deadline:
                 self.kill()
-                raise RuntimeError(f"gunicorn was not ready in {timeout}s:\n{text[-4000:]}")
+                raise RuntimeError(f"{self.name} was not ready in {timeout}s:\n{text[-4000:]}")
             time.sleep(0.05)
 
     def _answers(self) -> bool:
@@ -477,7 +488,7 @@ class GunicornServer:
         except subprocess.TimeoutExpired:
             self.kill()
             raise RuntimeError(
-                f"gunicorn did not stop within {timeout}s of SIGTERM:\n{self.log()[-4000:]}"
+                f"{self.name} did not stop within {timeout}s of SIGTERM:\n{self.log()[-4000:]}"
             ) from None
         self._reap_group()
         self._forget_log()
@@ -576,6 +587,23 @@ def start_gunicorn(
     command += list(args)
     if app_spec:
         command.append(app_spec)
+    return _launch(GunicornServer, command, log_path, env, workers, ready_path, timeout)
+
+
+S = TypeVar("S", bound=GunicornServer)
+
+
+def _launch(
+    kind: type[S],
+    command: list[str],
+    log_path: Path,
+    env: Mapping[str, str] | None,
+    workers: int,
+    ready_path: str,
+    timeout: float,
+) -> S:
+    """Run ``command`` with its output in ``log_path``, as the leader of its own process
+    group (for ``kill()``), and wait until it is ready."""
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -586,6 +614,74 @@ def start_gunicorn(
             env=environment,
             start_new_session=True,  # its own process group, for kill()
         )
-    server = GunicornServer(process, log_path, workers, ready_path)
+    server = kind(process, log_path, workers, ready_path)
     server.wait_ready(timeout)
     return server
+
+
+# -- uvicorn ----------------------------------------------------------------------------
+
+
+class UvicornServer(GunicornServer):
+    """A running uvicorn (the supervisor, with ``workers > 1``); see :func:`start_uvicorn`.
+
+    The same interface as :class:`GunicornServer`: :meth:`worker_pids` are the
+    ``Started server process [PID]`` lines, one per worker (a worker that died and was
+    replaced adds one).
+    """
+
+    listening = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+    booted = re.compile(r"Started server process \[(\d+)\]")
+    name = "uvicorn"
+
+
+def start_uvicorn(
+    app_spec: str,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    *,
+    app_dir: str | os.PathLike[str] | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 30.0,
+    ready_path: str = "/",
+    access_log: bool = True,
+    prefix: Sequence[str] = (),
+) -> UvicornServer:
+    """Start ``uvicorn app_spec`` on 127.0.0.1 with a free port and wait until ready.
+
+    uvicorn binds ``127.0.0.1:0`` and logs the port the kernel chose (``Uvicorn running
+    on http://127.0.0.1:PORT``); this returns once that line is there, every worker has
+    started and one HTTP request got an answer. With ``workers > 1`` the process is
+    uvicorn's supervisor, which leads its own process group; ``stop()`` sends it
+    SIGTERM (it stops the workers) and returns its exit code.
+
+    :param app_spec: ``module:attribute`` (importable from ``app_dir``).
+    :param workers: worker processes (1: uvicorn serves in the process itself).
+    :param env: variables added to this process's environment.
+    :param app_dir: the directory the application is imported from.
+    :param args: more command-line options (``--factory``, ``--lifespan off``...).
+    :param timeout: seconds to wait for readiness.
+    :param ready_path: the path of the request that proves the server answers (any
+        status counts).
+    :param access_log: log every request into :meth:`UvicornServer.log` (off for
+        measurements).
+    :param prefix: a command the server runs under (``taskset -c 0``).
+    :raises Unavailable: uvicorn is not installed.
+    """
+    if importlib.util.find_spec("uvicorn") is None:  # pragma: no cover
+        raise Unavailable("uvicorn is not installed (pip install uvicorn)")
+    log_path = Path(tempfile.mkdtemp(prefix="logout-uvicorn-")) / "uvicorn.log"
+    command = [
+        *prefix, sys.executable, "-m", "uvicorn",
+        "--host", "127.0.0.1",
+        "--port", "0",
+        "--workers", str(workers),
+        "--log-level", "info",  # the "Uvicorn running on" and "Started server" lines
+        "--timeout-graceful-shutdown", "10",
+    ]
+    if not access_log:
+        command.append("--no-access-log")
+    if app_dir is not None:
+        command += ["--app-dir", os.fspath(app_dir)]
+    command += [*args, app_spec]
+    return _launch(UvicornServer, command, log_path, env, workers, ready_path, timeout)
