@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from . import everywhere, growth, http, logout, memory, oidc, passthrough
+from . import asgi, everywhere, growth, http, logout, memory, oidc, passthrough
 from .config import Config, log
 from .harness import Unavailable
 from .report import Report, machine
@@ -26,6 +26,7 @@ SECTIONS = {
     "growth": growth.run,
     "everywhere": everywhere.run,
     "oidc": oidc.run,
+    "asgi": asgi.run,
     "http": http.run,
     "memory": memory.run,
 }
