@@ -50,6 +50,7 @@ from .http import _PAGE, _wrk
 from .oidc import paired_ratio
 from .report import Report, Row, Target
 from .servers import pin
+from .stores import memory_store
 from .timing import Case, Measured, interleave, paired_cost
 
 __all__ = ["bare", "run", "wrapped"]
@@ -276,16 +277,6 @@ def _logout_case(
     return Case(name, run, setup=setup, check=check)
 
 
-def _dict_store(sessions: dict[str, Any]) -> Callable[[int], list[str]]:
-    def store(n: int) -> list[str]:
-        ids = new_ids(n)
-        for sid in ids:
-            sessions[sid] = {"user_id": 1, "roles": ["author"]}
-        return ids
-
-    return store
-
-
 async def _call_next(request: Any, call_next: Any) -> Any:
     return await call_next(request)
 
@@ -309,7 +300,7 @@ def _cases(loop: asyncio.AbstractEventLoop) -> tuple[list[Case], list[Case], dic
     floor: dict[str, Any] = {}
     peer: dict[str, Any] = {}
     logout = [
-        _logout_case(loop, HANDWRITTEN, handwritten_logout(floor), _dict_store(floor),
+        _logout_case(loop, HANDWRITTEN, handwritten_logout(floor), memory_store(floor),
                      floor.__contains__),
         _logout_case(
             loop,
@@ -318,7 +309,7 @@ def _cases(loop: asyncio.AbstractEventLoop) -> tuple[list[Case], list[Case], dic
             lambda n: [backend.create({"user_id": 1, "roles": ["author"]}) for _ in range(n)],
             lambda sid: backend.get(sid) is not None,
         ),
-        _logout_case(loop, BASEHTTP, starlette_logout(peer), _dict_store(peer),
+        _logout_case(loop, BASEHTTP, starlette_logout(peer), memory_store(peer),
                      peer.__contains__),
     ]
     notes = {
