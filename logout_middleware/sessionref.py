@@ -193,7 +193,8 @@ def _webob_pairs(header: str) -> list[tuple[int, str, int, str]]:
 @functools.lru_cache(maxsize=64)
 def _alone(name: str) -> re.Pattern[str]:
     # The header is one plain token pair named ``name`` (a case of _PLAIN_HEADER).
-    return re.compile(rf"[ ;]*{re.escape(name)}=({_PAIR_CHAR}*)(?:[ ]*;[ ;]*)?\Z")
+    # Possessive: a header with more after the value fails at once, without backtracking.
+    return re.compile(rf"[ ;]*+{re.escape(name)}=({_PAIR_CHAR}*+)(?:[ ]*+;[ ;]*+)?+\Z")
 
 
 def _plain_pairs(header: str, segments: list[str], name: str) -> list[tuple[int, str]] | None:
