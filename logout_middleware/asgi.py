@@ -54,7 +54,7 @@ from .ending import SessionEnder
 from .events import LogoutEvent
 from .middleware import DEFAULT_LOGOUT_PATH
 from .request import Request
-from .responses import Header, Response
+from .responses import Header
 from .revocation import Revocation, UserFromCookie
 from .settings import build_core
 
@@ -166,28 +166,36 @@ class LogoutMiddleware:
             request = request.with_body(await read_body(receive, decision.limit))
             decision = core.decide(request)
         if isinstance(decision, EndSessions):
-            decision = await self._end_sessions(decision, request)
+            # Ended here, not in a coroutine of its own: a logout on stores that never
+            # block awaits nothing but send.
+            failure: Exception | None = None
+            ended = 0
+            try:
+                if self._inline:
+                    ended = self.ender.run(decision)
+                else:
+                    ended = await self._shielded(decision, request)
+            except Exception as exc:
+                failure = exc
+            # Answered outside the except block, as the WSGI adapter does: nothing
+            # raised later (an on_logout callback) chains this exception into a log.
+            if failure is not None:
+                decision = core.failed(decision, failure)
+            else:
+                decision = core.done(decision, ended)
         assert isinstance(decision, Respond)  # the body is there now
         # Reported before sending: a client gone by now still gets its log line.
         if decision.report is not None:
             core.reporter.report(decision.report, request)
-        await send_response(send, decision.response)
-
-    async def _end_sessions(self, plan: EndSessions, request: Request) -> Respond:
-        failure: Exception | None = None
-        ended = 0
-        try:
-            if self._inline:
-                ended = self.ender.run(plan)
-            else:
-                ended = await self._shielded(plan, request)
-        except Exception as exc:
-            failure = exc
-        # Answered outside the except block, as the WSGI adapter does: nothing raised
-        # later (an on_logout callback) chains this exception into a log.
-        if failure is not None:
-            return self.core.failed(plan, failure)
-        return self.core.done(plan, ended)
+        response = decision.response
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": response.asgi_headers(),
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
 
     async def _shielded(self, plan: EndSessions, request: Request) -> int:
         ending = asyncio.ensure_future(drive_async(self.ender.steps(plan)))
@@ -251,19 +259,6 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         logger.warning(_UNREADABLE, exc_info=True)
         return b""
     return b"".join(chunks)[:limit]
-
-
-async def send_response(send: Send, response: Response) -> None:
-    """Send a prebuilt answer: its status, its headers (names lower-cased, as ASGI
-    asks), its body."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status,
-            "headers": encode_headers(response.headers),
-        }
-    )
-    await send({"type": "http.response.body", "body": response.body})
 
 
 def encode_headers(headers: Iterable[Header]) -> list[tuple[bytes, bytes]]:

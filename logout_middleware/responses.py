@@ -30,7 +30,7 @@ Header = tuple[str, str]
 class Response:
     """A complete answer: status, headers (``Content-Length`` included) and body."""
 
-    __slots__ = ("body", "headers", "status", "status_line")
+    __slots__ = ("_asgi", "body", "headers", "status", "status_line")
 
     def __init__(self, status: int, headers: Iterable[Header], body: bytes) -> None:
         #: The HTTP status code.
@@ -41,6 +41,20 @@ class Response:
         self.headers: tuple[Header, ...] = (*headers, ("Content-Length", str(len(body))))
         #: ``"200 OK"``: the WSGI status string.
         self.status_line = f"{status} {_REASONS[status]}"
+        self._asgi: tuple[tuple[bytes, bytes], ...] | None = None
+
+    def asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as ASGI sends them: lower-case names, both sides latin-1 bytes.
+
+        Encoded once per answer (the prebuilt answers are encoded once in all); each call
+        returns a new list, which whoever wraps ``send`` may extend."""
+        encoded = self._asgi
+        if encoded is None:
+            encoded = self._asgi = tuple(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in self.headers
+            )
+        return list(encoded)
 
     def with_headers(self, extra: Iterable[Header]) -> Response:
         """This answer with ``extra`` headers appended."""
@@ -51,6 +65,7 @@ class Response:
         response.status, response.body = self.status, self.body
         response.status_line = self.status_line
         response.headers = (*self.headers, *extra)
+        response._asgi = None
         return response
 
 

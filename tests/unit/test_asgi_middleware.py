@@ -479,3 +479,27 @@ def test_a_logout_cancelled_mid_ending_finishes_it_and_logs(
         assert gate.deleted == ["s1"] and index.find("user", "ada") == set()
         assert messages[1:] == ["logout ok: session=" + events[0].session + " remote=127.0.0.1"]
         assert [(e.outcome, e.status) for e in events] == [("ok", 200)]
+
+
+def test_each_answer_gets_a_header_list_of_its_own() -> None:
+    """The prebuilt answers are encoded for ASGI once; a wrapper that adds a header to
+    the list it is sent (as Starlette's middlewares do) changes that answer only."""
+    backend = MemoryBackend()
+    middleware = LogoutMiddleware(AsgiApp(), backend)
+
+    async def adding(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"].append((b"x-added", b"1"))
+
+    def log_out(send: Any) -> None:
+        scope = post(cookie=f"session={backend.create({})}")
+        run(middleware(scope, Receive(), send))
+
+    log_out(adding)
+    sent = Sent()
+    log_out(sent)
+    [start] = [m for m in sent.messages if m["type"] == "http.response.start"]
+    names = [name for name, _ in start["headers"]]
+    assert b"x-added" not in names and names[0] == b"content-type"
+    fresh = LogoutMiddleware(AsgiApp(), backend)
+    assert sent.answer() == request(fresh, post(cookie=f"session={backend.create({})}"))
