@@ -135,6 +135,8 @@ class LogoutCore:
         self.paths = paths
         self.everywhere_paths = everywhere_paths
         self.backchannel_paths = backchannel_paths
+        #: Every path the core answers: logout, log out everywhere, back-channel.
+        self.routes = (*paths, *everywhere_paths, *backchannel_paths)
         self.max_form_size = max_form_size
         self.methods = methods
         self.cookie = cookie

@@ -49,7 +49,7 @@ from .core import EndSessions, ReadBody, Respond
 from .ending import SessionEnder
 from .events import LogoutEvent
 from .guards import CsrfGuard, OriginGuard
-from .request import Request
+from .request import Request, text_to_wsgi
 from .revocation import RevocationFilter, UserFromCookie
 from .settings import build_core, refuse_coroutine_stores
 
@@ -188,7 +188,7 @@ class LogoutMiddleware:
         #: Carries out the core's plans against the stores (backend, index, revocation).
         self.ender = SessionEnder(backend, index, core.revocation, oidc)
         # Every path the middleware answers itself.
-        self._paths = (*core.paths, *core.everywhere_paths, *core.backchannel_paths)
+        self._paths = tuple(map(text_to_wsgi, core.routes))  # as PATH_INFO spells them
         # What other requests are handed to: the app, or the app behind the filter
         # that hides revoked cookies (a bound method: one call level less).
         self._downstream: WSGIApplication = app

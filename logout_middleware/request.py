@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import WSGIEnvironment
 
-__all__ = ["EnvironHeaders", "Request"]
+__all__ = ["EnvironHeaders", "Request", "text_to_wsgi", "wsgi_to_text"]
 
 _EMPTY: Mapping[str, str] = {}
 # The environ keys of the headers the core reads, computed once.
@@ -79,11 +79,15 @@ class Request:
 
     @classmethod
     def from_environ(cls, environ: WSGIEnvironment) -> Request:
-        """Describe a WSGI request (PEP 3333); never raises for odd values."""
+        """Describe a WSGI request (PEP 3333); never raises for odd values.
+
+        The path is text, as ASGI gives it: ``PATH_INFO``'s bytes (a latin-1 string
+        under PEP 3333) read as UTF-8.
+        """
         get = environ.get
         return cls(
             get("REQUEST_METHOD", ""),
-            get("PATH_INFO", ""),
+            wsgi_to_text(get("PATH_INFO", "")),
             "https" if get("wsgi.url_scheme") == "https" else "http",
             EnvironHeaders(environ),
             get("QUERY_STRING", ""),
@@ -128,6 +132,22 @@ class Request:
             "" if port is None else str(port),
             client[0] if client else None,
         )
+
+
+def wsgi_to_text(value: str) -> str:
+    """A PEP 3333 string (bytes as latin-1) as the UTF-8 text it encodes; unchanged
+    when it is ASCII or not UTF-8."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # not latin-1 (not from a server), or not UTF-8
+        return value
+
+
+def text_to_wsgi(value: str) -> str:
+    """Text as a PEP 3333 string: its UTF-8 bytes as latin-1 (what ``PATH_INFO`` holds)."""
+    return value if value.isascii() else value.encode("utf-8").decode("latin-1")
 
 
 class EnvironHeaders(Mapping[str, str]):

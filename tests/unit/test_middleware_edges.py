@@ -107,3 +107,20 @@ def test_a_revoked_cookie_is_hidden_from_the_app_behind_the_middleware() -> None
                               HTTP_COOKIE="session=abc; a=1")
     assert seen == ["a=1"]
     assert any(v.startswith("session=;") for k, v in headers if k == "Set-Cookie")
+
+
+@pytest.mark.parametrize("path", ["/déconnexion", "/выход", "/登出", "/a b/ß"])
+def test_a_non_ascii_logout_path_matches_as_the_server_sends_it(path: str) -> None:
+    from urllib.parse import quote
+
+    from webtest import TestApp
+
+    backend = MemoryBackend()
+    sid = backend.create({})
+    app = TestApp(LogoutMiddleware(lambda e, s: [], backend, path=path))
+    app.set_cookie("session", sid)
+    # The URL is percent-encoded UTF-8; WebTest, like every WSGI server, puts its
+    # bytes in PATH_INFO as latin-1.
+    response = app.post(quote(path))
+    assert response.json == {"message": "OK"}
+    assert backend.get(sid) is None
