@@ -89,6 +89,9 @@ TESTED_EXAMPLES = {
     "examples/django_project/wsgi.py": "tests/integration/test_example_django.py",
     "examples/pyramid_app.py": "tests/integration/test_example_pyramid.py",
     "examples/oidc_app.py": "tests/integration/test_example_oidc.py",
+    "examples/starlette_app.py": "tests/integration/test_example_starlette.py",
+    "examples/fastapi_app.py": "tests/integration/test_example_fastapi.py",
+    "examples/django_project/asgi.py": "tests/integration/test_example_django_asgi.py",
 }
 SERVES = re.compile(r"^serves\s+(\S+)")
 
@@ -237,6 +240,8 @@ def block_env(workdir: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "examples"), env.get("PYTHONPATH", "")])
     for name in DB_VARIABLES:
         env[name] = str(workdir / f"{name.lower()}.sqlite3")
+    # The Starlette example's revocation store is a URL.
+    env["STARLETTE_EXAMPLE_REVOKED"] = f"sqlite:///{workdir / 'starlette_revoked.sqlite3'}"
     env.pop("PYTHONDEVMODE", None)
     return env
 
