@@ -276,6 +276,7 @@ def make_app(
         csrf_cookie_name=XSRF_COOKIE,
         csrf_header_name=XSRF_HEADER,
         csrf_cookie_path=cookie_path,
+        csrf_cookie_domain=cookie_domain,  # the page sets both cookies alike
         # Log out everywhere: the index the login links each session in, and the path.
         index=index,
         everywhere_path=EVERYWHERE_PATH,

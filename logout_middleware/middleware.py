@@ -99,6 +99,8 @@ class LogoutMiddleware:
         token (Studio: ``"XSRF-TOKEN"``); the token cookie is expired on logout.
     :param csrf_header_name: the header that repeats it (Studio: ``"X-XSRF-TOKEN"``).
     :param csrf_cookie_path: the ``Path`` of the token cookie.
+    :param csrf_cookie_domain: its ``Domain``; ``None``: host-only (as Studio's Spring
+        sets it), whatever the session cookie's.
     :param clear_site_data: ``Clear-Site-Data`` directives, e.g.
         ``("cache", "cookies", "storage")``; sent on https requests only.
     :param redirect_to: answer ``303 See Other`` to this URL (a path or an absolute
@@ -159,6 +161,7 @@ class LogoutMiddleware:
         csrf_cookie_name: str | None = None,
         csrf_header_name: str | None = None,
         csrf_cookie_path: str = "/",
+        csrf_cookie_domain: str | None = None,
         clear_site_data: Iterable[str] | None = None,
         redirect_to: str | None = None,
         next_param: str = "next",
@@ -183,8 +186,6 @@ class LogoutMiddleware:
         self.core = core
         #: The wrapped application.
         self.app = app
-        #: The logout paths, compared with ``PATH_INFO`` exactly.
-        self.paths = core.paths
         #: Carries out the core's plans against the stores (backend, index, revocation).
         self.ender = SessionEnder(backend, index, core.revocation, oidc)
         # Every path the middleware answers itself.
@@ -256,6 +257,11 @@ class LogoutMiddleware:
         return self.ender.end_user(user, keep=keep)
 
     # -- the settings, as built ------------------------------------------------------
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The logout paths, compared with the request's path exactly."""
+        return self.core.paths
 
     @property
     def backend(self) -> SessionBackend | None:

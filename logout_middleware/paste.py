@@ -125,6 +125,7 @@ OPTIONS: dict[str, Converter] = {
     "csrf_cookie_name": as_optional_str,
     "csrf_header_name": as_optional_str,
     "csrf_cookie_path": as_str,
+    "csrf_cookie_domain": as_optional_str,
     "clear_site_data": as_list,
     "redirect_to": as_optional_str,
     "next_param": as_str,

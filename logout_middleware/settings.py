@@ -52,6 +52,7 @@ def build_core(
     csrf_cookie_name: str | None,
     csrf_header_name: str | None,
     csrf_cookie_path: str,
+    csrf_cookie_domain: str | None,
     clear_site_data: Iterable[str] | None,
     redirect_to: str | None,
     next_param: str,
@@ -83,7 +84,7 @@ def build_core(
         partitioned=cookie_partitioned,
     )
     csrf_guard, csrf_cookie = csrf_guard_for(
-        cookie, csrf_cookie_name, csrf_header_name, csrf_cookie_path
+        cookie, csrf_cookie_name, csrf_header_name, csrf_cookie_path, csrf_cookie_domain
     )
     if isinstance(also_expire, (str, CookieSpec, Mapping)):
         also_expire = (also_expire,)
@@ -244,9 +245,15 @@ def _methods(methods: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def csrf_guard_for(
-    cookie: CookieSpec, cookie_name: str | None, header_name: str | None, cookie_path: str
+    cookie: CookieSpec,
+    cookie_name: str | None,
+    header_name: str | None,
+    cookie_path: str,
+    cookie_domain: str | None = None,
 ) -> tuple[CsrfGuard | None, tuple[CookieSpec, ...]]:
-    """The double-submit guard and the token cookie to expire, from the settings."""
+    """The double-submit guard and the token cookie to expire, from the settings: the
+    token cookie has its own Path and Domain (host-only by default, as Spring's
+    ``CookieCsrfTokenRepository`` sets Studio's), the session cookie's other flags."""
     if (cookie_name is None) != (header_name is None):
         raise ValueError(
             "set both csrf_cookie_name and csrf_header_name (e.g. 'XSRF-TOKEN' and "
@@ -255,6 +262,7 @@ def csrf_guard_for(
     if cookie_name is None or header_name is None:
         return None, ()
     token_cookie = to_cookie_spec(
-        {"name": cookie_name, "path": cookie_path, "httponly": False}, cookie_defaults(cookie)
+        {"name": cookie_name, "path": cookie_path, "domain": cookie_domain, "httponly": False},
+        cookie_defaults(cookie),
     )
     return CsrfGuard(token_cookie.name, header_name), (token_cookie,)

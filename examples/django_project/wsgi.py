@@ -60,6 +60,7 @@ application = LogoutMiddleware(
     csrf_cookie_name=settings.CSRF_COOKIE_NAME,
     csrf_header_name="X-CSRFToken",
     csrf_cookie_path=settings.CSRF_COOKIE_PATH,
+    csrf_cookie_domain=settings.CSRF_COOKIE_DOMAIN,
     index=index,
     everywhere_path=settings.LOGOUT_EVERYWHERE_PATH,
 )

@@ -120,10 +120,10 @@ def _fixes(core: LogoutCore, name: str) -> Fixes:
     if name == core.cookie.name or all(c.name != name for c in core.expiry.cookies):
         return SESSION_COOKIE
 
-    if name == csrf:  # the token cookie takes all but its path from the session cookie
+    if name == csrf:  # the token cookie has its own Path and Domain, the rest is shared
         return {
             "path": setting("set csrf_cookie_path={value!r}"),
-            "domain": _takes(name, "Domain", "domain"),
+            "domain": setting("set csrf_cookie_domain={value!r}"),
             "partitioned": _takes(name, "Partitioned", "partitioned"),
         }
     return {

@@ -69,7 +69,7 @@ def test_the_token_cookie_is_expired_with_its_own_path_and_readable_by_scripts()
                csrf_cookie_path="/studio", cookie_domain="example.com")
     [_, token] = mw.expired_cookies
     assert (token.name, token.path, token.httponly, token.domain) == (
-        "XSRF-TOKEN", "/studio", False, "example.com")
+        "XSRF-TOKEN", "/studio", False, None)  # host-only, whatever the session's
     assert mw.csrf_guard is not None
     assert (mw.csrf_guard.cookie_name, mw.csrf_guard.header_name) == (
         "XSRF-TOKEN", "X-XSRF-TOKEN")
@@ -141,3 +141,25 @@ def test_next_param_and_hosts_are_checked_even_without_redirect_to() -> None:
         build(next_param="")
     with pytest.raises(ValueError, match="max_form_size"):
         build(max_form_size=-1)
+
+
+def test_the_token_cookie_is_host_only_unless_its_domain_is_set() -> None:
+    from logout_middleware import LogoutMiddleware, MemoryBackend
+
+    def token_deletions(**options: object) -> list[str]:
+        mw = LogoutMiddleware(
+            lambda e, s: [],
+            MemoryBackend(),
+            cookie_domain="example.com",
+            csrf_cookie_name="XSRF-TOKEN",
+            csrf_header_name="X-XSRF-TOKEN",
+            **options,  # type: ignore[arg-type]
+        )
+        return [v for _, v in mw.core.expiry.headers(False) if v.startswith("XSRF-TOKEN=")]
+
+    (host_only,) = token_deletions()
+    assert "domain=" not in host_only.lower()  # as Spring sets Studio's token cookie
+    (shared,) = token_deletions(csrf_cookie_domain="example.com")
+    assert "Domain=example.com" in shared
+    with pytest.raises(ValueError, match="domain"):
+        token_deletions(csrf_cookie_domain="exa mple.com")

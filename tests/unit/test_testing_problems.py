@@ -184,11 +184,10 @@ def test_each_cookie_gets_the_fix_of_its_own_setting() -> None:
     )
     (token,) = cookie_problems(mw, "XSRF-TOKEN=t; Path=/x; Domain=example.com", script_name="/x")
     assert token.endswith("set csrf_cookie_path='/x'")
-    (token,) = cookie_problems(mw, "XSRF-TOKEN=t; Path=/")  # Spring's token cookie: host-only
-    assert token.endswith(
-        "the token cookie takes the session cookie's Domain: list "
-        "{'name': 'XSRF-TOKEN', 'domain': None} in also_expire"
-    )
+    # The token cookie is host-only by default, as Spring sets it: no problem.
+    assert cookie_problems(mw, "XSRF-TOKEN=t; Path=/") == []
+    (token,) = cookie_problems(mw, "XSRF-TOKEN=t; Path=/; Domain=example.com")
+    assert token.endswith("set csrf_cookie_domain='example.com'")
     path, domain = cookie_problems(mw, "prefs=t; Path=/p")
     assert path.endswith("give 'prefs' path='/p' in also_expire")
     assert domain.endswith("give 'prefs' domain=None in also_expire")
@@ -196,6 +195,6 @@ def test_each_cookie_gets_the_fix_of_its_own_setting() -> None:
         cookie_domain="example.com",
         csrf_cookie_name="XSRF-TOKEN",
         csrf_header_name="X-XSRF-TOKEN",
-        also_expire=[{"name": "XSRF-TOKEN", "domain": None}],
+        csrf_cookie_domain="example.com",
     )
-    assert cookie_problems(fixed, "XSRF-TOKEN=t; Path=/") == []
+    assert cookie_problems(fixed, "XSRF-TOKEN=t; Path=/; Domain=example.com") == []
