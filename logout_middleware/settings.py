@@ -83,9 +83,8 @@ def build_core(
         samesite=cookie_samesite,
         partitioned=cookie_partitioned,
     )
-    csrf_guard, csrf_cookie = csrf_guard_for(
-        cookie, csrf_cookie_name, csrf_header_name, csrf_cookie_path, csrf_cookie_domain
-    )
+    csrf = (csrf_cookie_name, csrf_header_name, csrf_cookie_path, csrf_cookie_domain)
+    csrf_guard, csrf_cookie = csrf_guard_for(cookie, *csrf)
     if isinstance(also_expire, (str, CookieSpec, Mapping)):
         also_expire = (also_expire,)
     redirects = RedirectPolicy(
