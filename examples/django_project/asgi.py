@@ -17,41 +17,18 @@ thread).
 
 import os
 
-from django.conf import settings
 from django.core.asgi import get_asgi_application
 
-from logout_middleware import SQLiteBackend
 from logout_middleware.asgi import LogoutMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
 application = get_asgi_application()
 
 # --- what a user adds ------------------------------------------------------------
-# The session index, and the user_logged_in receiver that links each login in it, are
-# wsgi.py's: importing it connects the receiver (the WSGI application it also builds
-# is not served here).
-from django_project.wsgi import index  # noqa: E402  (Django is set up by now)
+# The store and the settings are wsgi.py's, read from Django's; importing it also
+# connects the user_logged_in receiver that links each login in the session index (the
+# WSGI application it builds is not served here).
+from django_project.wsgi import logout_options, sessions  # noqa: E402  (Django is set up)
 
-application = LogoutMiddleware(
-    application,
-    SQLiteBackend(
-        settings.DATABASES["default"]["NAME"],
-        table="django_session",
-        id_column="session_key",
-        data_column="session_data",
-        create_table=False,  # Django's migrations own the table
-    ),
-    cookie_name=settings.SESSION_COOKIE_NAME,
-    cookie_path=settings.SESSION_COOKIE_PATH,
-    cookie_domain=settings.SESSION_COOKIE_DOMAIN,
-    cookie_secure=settings.SESSION_COOKIE_SECURE or None,
-    cookie_httponly=settings.SESSION_COOKIE_HTTPONLY,
-    cookie_samesite=settings.SESSION_COOKIE_SAMESITE or None,
-    csrf_cookie_name=settings.CSRF_COOKIE_NAME,
-    csrf_header_name="X-CSRFToken",
-    csrf_cookie_path=settings.CSRF_COOKIE_PATH,
-    csrf_cookie_domain=settings.CSRF_COOKIE_DOMAIN,
-    index=index,
-    everywhere_path=settings.LOGOUT_EVERYWHERE_PATH,
-)
+application = LogoutMiddleware(application, sessions, **logout_options)
 # ----------------------------------------------------------------------------------

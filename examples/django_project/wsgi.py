@@ -42,15 +42,15 @@ def link_session(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) ->
 # AppConfig.ready() is the usual place.
 user_logged_in.connect(link_session, dispatch_uid="logout-middleware-link-session")
 
-application = LogoutMiddleware(
-    application,
-    SQLiteBackend(
-        settings.DATABASES["default"]["NAME"],
-        table="django_session",
-        id_column="session_key",
-        data_column="session_data",
-        create_table=False,  # Django's migrations own the table
-    ),
+# The store and every setting, read from Django's (asgi.py serves the same).
+sessions = SQLiteBackend(
+    settings.DATABASES["default"]["NAME"],
+    table="django_session",
+    id_column="session_key",
+    data_column="session_data",
+    create_table=False,  # Django's migrations own the table
+)
+logout_options: dict[str, Any] = dict(
     cookie_name=settings.SESSION_COOKIE_NAME,
     cookie_path=settings.SESSION_COOKIE_PATH,
     cookie_domain=settings.SESSION_COOKIE_DOMAIN,
@@ -64,4 +64,5 @@ application = LogoutMiddleware(
     index=index,
     everywhere_path=settings.LOGOUT_EVERYWHERE_PATH,
 )
+application = LogoutMiddleware(application, sessions, **logout_options)
 # ----------------------------------------------------------------------------------
