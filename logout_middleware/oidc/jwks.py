@@ -22,14 +22,18 @@ from ._pyjwt import jwt
 from .algorithms import algorithms_for
 from .errors import InvalidLogoutToken, ProviderError
 
-__all__ = ["KeySet", "Keys"]
+__all__ = ["MIN_RSA_BITS", "KeySet", "Keys"]
+
+#: RSA keys shorter than this are left out of a key set (NIST SP 800-131A).
+MIN_RSA_BITS = 2048
 
 
 class Keys:
     """One fetched key set: its usable signature keys, by ``kid``.
 
     Keys that cannot verify signatures (``oct``, ``use: enc``, unknown types or
-    curves, broken numbers) are left out.
+    curves, broken numbers) are left out, and so are RSA keys under
+    :data:`MIN_RSA_BITS`: a token naming one fails with :class:`ProviderError`.
 
     :raises ProviderError: when the document holds no usable key.
     """
@@ -40,15 +44,21 @@ class Keys:
             raise ProviderError(f"the key set at {url} has no 'keys' list")
         self._keys: list[tuple[dict[str, Any], tuple[str, ...]]] = []
         self._by_kid: dict[str, list[int]] = {}
+        self._weak: set[str] = set()
         for entry in entries:
             algs = algorithms_for(entry) if isinstance(entry, dict) else ()
             kid = entry.get("kid") if algs else None
             if not algs or (kid is not None and not isinstance(kid, str)):
                 continue
             try:
-                jwt.PyJWK(entry, algorithm=algs[0])
+                built = jwt.PyJWK(entry, algorithm=algs[0])
+                built.Algorithm.prepare_key(built.key)  # the curve fits, on newer PyJWT
             except (jwt.PyJWTError, ValueError, TypeError, KeyError):
                 continue  # broken numbers: older PyJWT raises them unwrapped
+            if entry["kty"] == "RSA" and built.key.key_size < MIN_RSA_BITS:
+                if kid is not None:
+                    self._weak.add(kid)
+                continue
             if kid is not None:
                 self._by_kid.setdefault(kid, []).append(len(self._keys))
             self._keys.append((entry, algs))
@@ -76,6 +86,11 @@ class Keys:
         else:
             named = self._by_kid.get(kid)
             if named is None:
+                if kid in self._weak:
+                    raise ProviderError(
+                        f"the provider's key for this token is an RSA key under {MIN_RSA_BITS} "
+                        "bits, too weak to trust"
+                    )
                 return None
             fitting = [i for i in named if alg in self._keys[i][1]]
             if not fitting:
