@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import WSGIEnvironment
 
-__all__ = ["EnvironHeaders", "Request", "text_to_wsgi", "wsgi_to_text"]
+__all__ = ["EnvironHeaders", "Request", "ScopeHeaders", "text_to_wsgi", "wsgi_to_text"]
 
 _EMPTY: Mapping[str, str] = {}
 # The environ keys of the headers the core reads, computed once.
@@ -113,13 +113,17 @@ class Request:
                 path = ""
             elif path[len(root)] == "/":
                 path = path[len(root) :]
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope.get("headers") or ():
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            if name in headers:
-                value = headers[name] + ("; " if name == "cookie" else ", ") + value
-            headers[name] = value
+        raw = scope.get("headers") or ()
+        if not isinstance(raw, list):
+            raw = list(raw)
+        table = dict(raw)
+        # What servers send: lower-case ASCII names, none repeated. Read where needed.
+        headers: Mapping[str, str]
+        names = b"".join(table)
+        if len(table) == len(raw) and names.isascii() and (names.islower() or not names):
+            headers = ScopeHeaders(table)
+        else:
+            headers = _joined(raw)
         server, client = scope.get("server"), scope.get("client")
         port = server[1] if server else None
         return cls(
@@ -132,6 +136,17 @@ class Request:
             "" if port is None else str(port),
             client[0] if client else None,
         )
+
+
+def _joined(raw: list[Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:
+            value = headers[name] + ("; " if name == "cookie" else ", ") + value
+        headers[name] = value
+    return headers
 
 
 def wsgi_to_text(value: str) -> str:
@@ -148,6 +163,32 @@ def wsgi_to_text(value: str) -> str:
 def text_to_wsgi(value: str) -> str:
     """Text as a PEP 3333 string: its UTF-8 bytes as latin-1 (what ``PATH_INFO`` holds)."""
     return value if value.isascii() else value.encode("utf-8").decode("latin-1")
+
+
+class ScopeHeaders(Mapping[str, str]):
+    """The headers of an ASGI scope as a read-only mapping by lower-case name, each
+    value decoded (latin-1) when read: for a scope whose header names are all lower
+    case and distinct, as servers send them (:meth:`Request.from_scope` joins the
+    others into a plain dict)."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: Mapping[bytes, bytes]) -> None:
+        self._table = table
+
+    def __getitem__(self, name: str) -> str:
+        return self._table[name.encode("latin-1")].decode("latin-1")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The header ``name`` (lower case), or ``default``."""
+        value = self._table.get(name.encode("latin-1"))
+        return default if value is None else value.decode("latin-1")
+
+    def __iter__(self) -> Iterator[str]:
+        return (name.decode("latin-1") for name in self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 class EnvironHeaders(Mapping[str, str]):

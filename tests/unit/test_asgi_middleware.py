@@ -24,6 +24,8 @@ from asgi_util import (
     run,
     websocket_scope,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logout_middleware import (
     LogoutMiddleware as WSGILogoutMiddleware,
@@ -177,6 +179,45 @@ def test_request_from_scope_describes_what_the_core_reads() -> None:
     )
     unix = Request.from_scope({"type": "http", "path": "/", "server": ("/sock", None)})
     assert unix.server_port == ""
+
+
+def _reference_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The rule, written plainly: lower-case names; a repeated header joined, the
+    cookie with "; ", any other with ", "."""
+    joined: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        if key in joined:
+            text = joined[key] + ("; " if key == "cookie" else ", ") + text
+        joined[key] = text
+    return joined
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([b"cookie", b"Cookie", b"origin", b"ORIGIN", b"host", b"x-csrf-token",
+                             b"sec-fetch-site", b"content-type", b"x-\xe9", b"x-\xc9", b"X-A"]),
+            st.binary(max_size=12),
+        ),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_scope_headers_read_as_the_rule_says_whatever_their_spelling(
+    raw: list[tuple[bytes, bytes]], as_tuple: bool
+) -> None:
+    # Lower-case distinct names are read in place; any other list is joined first:
+    # both give every header the rule gives, by every name.
+    scope = {"type": "http", "path": "/", "headers": tuple(raw) if as_tuple else raw}
+    described = Request.from_scope(scope).headers
+    expected = _reference_headers(raw)
+    assert dict(described) == expected and len(described) == len(expected)
+    for name in ("cookie", "origin", "host", "x-csrf-token", "sec-fetch-site", "content-type",
+                 "x-\xe9", "x-a", "absent"):
+        assert described.get(name) == expected.get(name)
+        assert described.get(name, "") == expected.get(name, "")
 
 
 # -- the logout path ----------------------------------------------------------------------
