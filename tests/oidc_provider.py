@@ -3,12 +3,14 @@
 :class:`OpenIDProvider` serves over real HTTP, on 127.0.0.1 and a free port, from a
 threaded ``http.server``:
 
-* ``/.well-known/openid-configuration``: the discovery document (``issuer``,
+* ``/.well-known/openid-configuration`` under the issuer (any trailing ``/`` of the
+  issuer dropped, as Discovery 1.0 says): the discovery document (``issuer``,
   ``jwks_uri``, ``end_session_endpoint``; ``discovery_overrides`` changes members);
-* ``/jwks``: the public half of its signing keys, real RSA, EC (P-256, P-384, P-521)
-  and Ed25519 keys made by ``cryptography``; :meth:`~OpenIDProvider.add_key` and
-  :meth:`~OpenIDProvider.remove_key` rotate them;
-* ``/end-session``: a page that records the query of every visit in ``end_sessions``;
+* ``/jwks`` (or ``jwks_path``): the public half of its signing keys, real RSA, EC
+  (P-256, P-384, P-521) and Ed25519 keys made by ``cryptography``;
+  :meth:`~OpenIDProvider.add_key` and :meth:`~OpenIDProvider.remove_key` rotate them;
+* ``/end-session`` (or ``end_session_path``): a page that records the query of every
+  visit in ``end_sessions``;
 * ``/authorize`` and ``/token``: a minimal authorization-code flow. The authorization
   endpoint signs in one fixed test user (``login_sub``) without asking and sends the
   browser back to the ``redirect_uri`` with a one-time ``code`` and the ``state``; the
@@ -131,7 +133,8 @@ class SigningKey:
     private_key: Any
     #: Whether the JWKS entry carries ``"alg"`` (most providers do; Entra ID does not).
     declare_alg: bool = True
-    #: Extra members of the JWKS entry (``{"use": "enc"}``...).
+    #: Extra members of the JWKS entry (``{"use": "enc"}``...); ``None`` removes one
+    #: (``{"key_ops": None}``: PyJWT writes it, most providers do not).
     extra: Mapping[str, Any] | None = None
 
     def sign(self, signing_input: bytes, alg: str | None = None) -> bytes:
@@ -144,7 +147,11 @@ class SigningKey:
         entry.update({"kid": self.kid, "use": "sig"})
         if self.declare_alg:
             entry["alg"] = self.alg
-        entry.update(self.extra or {})
+        for name, value in (self.extra or {}).items():
+            if value is None:
+                entry.pop(name, None)
+            else:
+                entry[name] = value
         return entry
 
 
@@ -225,6 +232,9 @@ class OpenIDProvider:
         (``client_secret_post`` or ``client_secret_basic``); ``None``: a public client.
     :param redirect_uris: the redirect URIs registered for the client; empty: any
         loopback ``http`` URI.
+    :param jwks_path: where the key set is served (a real provider's own path, such
+        as Keycloak's ``/realms/test/protocol/openid-connect/certs``).
+    :param end_session_path: where the end-session page is served.
     """
 
     def __init__(
@@ -235,8 +245,12 @@ class OpenIDProvider:
         client_id: str = "app",
         client_secret: str | None = None,
         redirect_uris: tuple[str, ...] = (),
+        jwks_path: str = "/jwks",
+        end_session_path: str = "/end-session",
     ) -> None:
         self.client_id = client_id
+        self.jwks_path = jwks_path
+        self.end_session_path = end_session_path
         self.client_secret = client_secret
         self.redirect_uris = redirect_uris
         #: The user the authorization endpoint signs in, without asking.
@@ -333,11 +347,11 @@ class OpenIDProvider:
 
     @property
     def jwks_url(self) -> str:
-        return self.base + "/jwks"
+        return self.base + self.jwks_path
 
     @property
     def end_session_endpoint(self) -> str:
-        return self.base + "/end-session"
+        return self.base + self.end_session_path
 
     @property
     def authorization_endpoint(self) -> str:
@@ -377,9 +391,9 @@ class OpenIDProvider:
 
     def _endpoint(self, path: str) -> str:
         return {
-            self.issuer_path + "/.well-known/openid-configuration": "discovery",
-            "/jwks": "jwks",
-            "/end-session": "end_session",
+            self.issuer_path.rstrip("/") + "/.well-known/openid-configuration": "discovery",
+            self.jwks_path: "jwks",
+            self.end_session_path: "end_session",
             "/authorize": "authorize",
             "/token": "token",
         }.get(path, "other")
