@@ -108,6 +108,7 @@ class LogoutMiddleware:
         csrf_header_name: str | None = None,
         csrf_cookie_path: str = "/",
         csrf_cookie_domain: str | None = None,
+        csrf_field_name: str | None = None,
         clear_site_data: Iterable[str] | None = None,
         redirect_to: str | None = None,
         next_param: str = "next",

@@ -262,11 +262,15 @@ class LogoutCore:
         )
         return Respond(response, report)
 
-    def _refusal(self, request: Request, values: list[str]) -> Respond | None:
+    def _refusal(self, request: Request, values: list[str]) -> Respond | ReadBody | None:
         reason, response = None, self.answers.forbidden
         if self.origin_guard is not None:
             reason = self.origin_guard.refuses(request)
         if reason is None and self.csrf_guard is not None:
+            if self.csrf_guard.wants_form(request):  # the token in a form field
+                limit = form_length(request, self.max_form_size)
+                if limit:
+                    return ReadBody(limit)
             reason, response = self.csrf_guard.refuses(request), self.answers.bad_token
         if reason is None:
             return None

@@ -22,7 +22,11 @@ list the public origin in ``trusted_origins``.
 
 **Double-submit token** (opt-in; CrafterCMS Studio's convention): the request must
 carry a header equal to a cookie (``X-XSRF-TOKEN`` and ``XSRF-TOKEN``), compared in
-constant time; a missing or empty cookie or header is refused.
+constant time; a missing or empty cookie or header is refused. With a form field name
+as well (``csrf_field_name``, as Django's ``csrfmiddlewaretoken`` or Spring's
+``_csrf``), a request without the header may carry the token in that field of an
+urlencoded form instead, which is what a plain HTML ``<form>`` can send: the header,
+when sent, is the one compared; the field must be given once (or always alike).
 
 Every header is parsed by code that cannot raise: any byte a client sends yields an
 answer, never an exception.
@@ -35,6 +39,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ._validation import optional_strings
 from .request import Request
@@ -159,13 +164,15 @@ class OriginGuard:
 
 
 class CsrfGuard:
-    """Double-submit token check: header value must equal the cookie value.
+    """Double-submit token check: header value (or form field) must equal the cookie value.
 
     :param cookie_name: the token cookie, e.g. ``"XSRF-TOKEN"``.
     :param header_name: the request header, e.g. ``"X-XSRF-TOKEN"``.
+    :param field_name: the urlencoded form field that may carry the token when the
+        header is absent, e.g. ``"_csrf"``; ``None``: the header only.
     """
 
-    def __init__(self, cookie_name: str, header_name: str) -> None:
+    def __init__(self, cookie_name: str, header_name: str, field_name: str | None = None) -> None:
         if (
             not header_name
             or not isinstance(header_name, str)
@@ -175,21 +182,55 @@ class CsrfGuard:
                 "csrf_header_name must be a header name such as 'X-XSRF-TOKEN'; "
                 f"got {header_name!r}"
             )
+        if field_name is not None and (
+            not isinstance(field_name, str)
+            or not field_name
+            or any(not 0x21 <= ord(c) < 0x7F or c in "&=+%#" for c in field_name)
+        ):
+            raise ValueError(
+                "csrf_field_name must be a form field name such as '_csrf' or "
+                f"'csrfmiddlewaretoken' (printable ASCII, no '&=+%#'); got {field_name!r}"
+            )
         self.cookie_name = cookie_name
         self.header_name = header_name
+        self.field_name = field_name
+
+    def wants_form(self, request: Request) -> bool:
+        """Whether the token can only be in the form: a field name is set, the header
+        is absent, and the body has not been read yet."""
+        return (
+            self.field_name is not None
+            and request.body is None
+            and not request.header(self.header_name.lower()).strip(" \t")
+        )
 
     def refuses(self, request: Request) -> str | None:
         """Return why the request is refused, or ``None`` when the token matches.
 
-        The token cookie is read by the one cookie reader; the header must equal one
-        of its values, byte for byte.
+        The token cookie is read by the one cookie reader; the header (else the form
+        field, when the body was read) must equal one of its values, byte for byte.
         """
-        header = request.header(self.header_name.lower()).strip(" \t")
+        given = request.header(self.header_name.lower()).strip(" \t")
+        if not given and self.field_name is not None and request.body:
+            given = _field(request.body, self.field_name) or ""
         values = cookie_values(request.header("cookie"), self.cookie_name)
-        if not values or not header:
+        if not values or not given:
             return "double-submit token missing"
         # Both are latin-1 strings (one character per byte); compare_digest needs bytes.
-        given = header.encode("latin-1", "replace")
-        if not any(hmac.compare_digest(v.encode("latin-1", "replace"), given) for v in values):
+        token = given.encode("latin-1", "replace")
+        if not any(hmac.compare_digest(v.encode("latin-1", "replace"), token) for v in values):
             return "double-submit token mismatch"
         return None
+
+
+def _field(body: bytes, name: str) -> str | None:
+    """The value of the form field ``name``, byte for byte (latin-1), when the form
+    gives it exactly once or always alike; else ``None``."""
+    try:
+        pairs = parse_qsl(
+            body.decode("latin-1"), keep_blank_values=True, encoding="latin-1", max_num_fields=100
+        )
+    except ValueError:  # too many fields
+        return None
+    found = {value for key, value in pairs if key == name}
+    return found.pop() if len(found) == 1 else None

@@ -101,6 +101,9 @@ class LogoutMiddleware:
     :param csrf_cookie_path: the ``Path`` of the token cookie.
     :param csrf_cookie_domain: its ``Domain``; ``None``: host-only (as Studio's Spring
         sets it), whatever the session cookie's.
+    :param csrf_field_name: an urlencoded form field that may carry the token instead
+        of the header (a plain HTML ``<form>``: ``"_csrf"``, ``"csrfmiddlewaretoken"``);
+        the body is read (at most ``max_form_size``) only when the header is absent.
     :param clear_site_data: ``Clear-Site-Data`` directives, e.g.
         ``("cache", "cookies", "storage")``; sent on https requests only.
     :param redirect_to: answer ``303 See Other`` to this URL (a path or an absolute
@@ -162,6 +165,7 @@ class LogoutMiddleware:
         csrf_header_name: str | None = None,
         csrf_cookie_path: str = "/",
         csrf_cookie_domain: str | None = None,
+        csrf_field_name: str | None = None,
         clear_site_data: Iterable[str] | None = None,
         redirect_to: str | None = None,
         next_param: str = "next",

@@ -126,6 +126,7 @@ OPTIONS: dict[str, Converter] = {
     "csrf_header_name": as_optional_str,
     "csrf_cookie_path": as_str,
     "csrf_cookie_domain": as_optional_str,
+    "csrf_field_name": as_optional_str,
     "clear_site_data": as_list,
     "redirect_to": as_optional_str,
     "next_param": as_str,

@@ -53,6 +53,7 @@ def build_core(
     csrf_header_name: str | None,
     csrf_cookie_path: str,
     csrf_cookie_domain: str | None,
+    csrf_field_name: str | None,
     clear_site_data: Iterable[str] | None,
     redirect_to: str | None,
     next_param: str,
@@ -67,10 +68,8 @@ def build_core(
     user_from_cookie: UserFromCookie | None,
     oidc: OIDCLogout | None,
 ) -> LogoutCore:
-    """Validate the middleware's settings and assemble its core.
-
-    Raises :class:`ValueError` that names the setting and says what to write.
-    """
+    """Validate the middleware's settings and assemble its core; raises
+    :class:`ValueError` that names the setting and says what to write."""
     _check_stores_and_hooks(backend, revocation, session_id_from_cookie, user_from_cookie)
     paths = _paths(path)
     methods_ = _methods(methods)
@@ -84,7 +83,7 @@ def build_core(
         partitioned=cookie_partitioned,
     )
     csrf = (csrf_cookie_name, csrf_header_name, csrf_cookie_path, csrf_cookie_domain)
-    csrf_guard, csrf_cookie = csrf_guard_for(cookie, *csrf)
+    csrf_guard, csrf_cookie = csrf_guard_for(cookie, *csrf, field_name=csrf_field_name)
     if isinstance(also_expire, (str, CookieSpec, Mapping)):
         also_expire = (also_expire,)
     redirects = RedirectPolicy(
@@ -249,6 +248,8 @@ def csrf_guard_for(
     header_name: str | None,
     cookie_path: str,
     cookie_domain: str | None = None,
+    *,
+    field_name: str | None = None,
 ) -> tuple[CsrfGuard | None, tuple[CookieSpec, ...]]:
     """The double-submit guard and the token cookie to expire, from the settings: the
     token cookie has its own Path and Domain (host-only by default, as Spring's
@@ -259,9 +260,14 @@ def csrf_guard_for(
             "'X-XSRF-TOKEN'), or neither"
         )
     if cookie_name is None or header_name is None:
+        if field_name is not None:
+            raise ValueError(
+                "csrf_field_name needs csrf_cookie_name and csrf_header_name: the field "
+                "carries the same double-submit token as the header"
+            )
         return None, ()
     token_cookie = to_cookie_spec(
         {"name": cookie_name, "path": cookie_path, "domain": cookie_domain, "httponly": False},
         cookie_defaults(cookie),
     )
-    return CsrfGuard(token_cookie.name, header_name), (token_cookie,)
+    return CsrfGuard(token_cookie.name, header_name, field_name), (token_cookie,)

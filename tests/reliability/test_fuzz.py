@@ -39,7 +39,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -91,6 +91,8 @@ class Mode:
     cookie_name: str
     redirect: bool = False
     csrf: bool = False
+    #: The form field that may carry the double-submit token (``csrf_field_name``).
+    csrf_field: str | None = None
     failing: bool = False
     #: Turns a cookie value into the session id (``None``: no session).
     extract: Callable[[str], str | None] | None = None
@@ -126,6 +128,18 @@ def _modes() -> dict[str, Callable[[], Mode]]:
         mode.csrf = True
         return mode
 
+    def csrf_form() -> Mode:
+        mode = make(
+            "csrf_form",
+            csrf_cookie_name="XSRF-TOKEN",
+            csrf_header_name="X-XSRF-TOKEN",
+            csrf_field_name="_csrf",
+            redirect_to="/login?logout",
+            max_form_size=1024,
+        )
+        mode.csrf, mode.csrf_field, mode.redirect = True, "_csrf", True
+        return mode
+
     def redirect() -> Mode:
         mode = make(
             "redirect",
@@ -152,6 +166,7 @@ def _modes() -> dict[str, Callable[[], Mode]]:
     return {
         "defaults": lambda: make("defaults"),
         "csrf": csrf,
+        "csrf_form": csrf_form,
         "redirect": redirect,
         "companions": lambda: make(
             "companions",
@@ -454,6 +469,7 @@ _SERVER_NAMES = st.sampled_from(["localhost"] * 3) | host_names
 _SERVER_PORTS = st.sampled_from(["80", "443", "8080", ""]) | ports
 _USER_AGENTS = st.none() | latin1
 _REMOTE_ADDRS = st.none() | st.sampled_from(["127.0.0.1", "::1", "x"])
+_FORM = "application/x-www-form-urlencoded"
 _CSRF_TOKENS = st.just("t0k") | latin1_text(min_size=1, max_size=8)
 
 
@@ -498,6 +514,20 @@ def requests(draw: st.DrawFn, mode: Mode) -> tuple[dict[str, Any], Any]:
             optional["HTTP_COOKIE"] = f"{cookie}; XSRF-TOKEN={pair}"
             optional["HTTP_X_XSRF_TOKEN"] = pair
     data, length, broken = draw(bodies())
+    if mode.csrf_field is not None and draw(st.booleans()):
+        # A plain HTML form: the token (right, damaged, or another) in the field,
+        # often without the header, among other fields.
+        # The cookie's text is its bytes as latin-1, and so is the form's encoding.
+        token = draw(_CSRF_TOKENS)
+        optional["HTTP_COOKIE"] = f"{optional['HTTP_COOKIE'] or 'session=s1'}; XSRF-TOKEN={token}"
+        field = draw(st.sampled_from([token, damage(token, draw(_EDITS)), ""]))
+        others = [("next", "/x"), ("a", "1"), (mode.csrf_field, "t0k")]
+        pairs = [(mode.csrf_field, field), *draw(st.lists(st.sampled_from(others), max_size=2))]
+        data = urlencode(draw(st.permutations(pairs)), encoding="latin-1").encode("ascii")
+        length = str(len(data))
+        optional["CONTENT_TYPE"] = draw(st.sampled_from([_FORM, _FORM + "; charset=UTF-8"]))
+        if draw(st.booleans()):
+            optional["HTTP_X_XSRF_TOKEN"] = None
     env.update({k: v for k, v in optional.items() if v is not None})
     if length is not None:
         env["CONTENT_LENGTH"] = length

@@ -284,10 +284,11 @@ def test_every_constructor_option_can_be_written_in_an_ini_file(key: str) -> Non
         "index": "memory:",
         "everywhere_path": "/logout/everywhere",
         "user_from_cookie": "builtins:len",
+        "csrf_field_name": "_csrf",
     }
     value = samples.get(key, "true")
     conf = {"backend": "memory:", key: value}
-    if key.startswith("csrf_cookie_name") or key == "csrf_header_name":
+    if key.startswith("csrf_cookie_name") or key in ("csrf_header_name", "csrf_field_name"):
         conf.update(csrf_cookie_name="XSRF-TOKEN", csrf_header_name="X-XSRF-TOKEN")
     if key == "everywhere_path":
         conf["index"] = "memory:"
