@@ -8,7 +8,11 @@ secret, and anyone who read the provider's key set could sign tokens.
 The header's ``alg`` picks the algorithm only after it is found in the allow-list,
 and it must fit the key the ``kid`` names: its type (``RSA`` for ``RS*``/``PS*``;
 ``EC`` on the matching curve for ``ES*``; ``OKP`` Ed25519/Ed448 for ``EdDSA``), and
-the key's own ``alg`` member when it has one.
+the key's own ``alg`` member when it has one. An EC key's curve names its one
+algorithm (RFC 7518 section 3.4), so an ``ES*`` member that contradicts the curve is
+passed over: authentik publishes every EC key as ``ES256`` while it signs with
+``ES384`` on P-384 and ``ES512`` on P-521 keys. The curve still decides, so such a
+key verifies its curve's algorithm only.
 """
 
 from __future__ import annotations
@@ -55,8 +59,9 @@ def checked_algorithms(value: Any) -> frozenset[str]:
 
 def algorithms_for(jwk: Mapping[str, Any]) -> tuple[str, ...]:
     """The algorithms a JWK can verify: by its ``kty`` (and ``crv``), narrowed to its
-    ``alg`` member when it has one; ``()`` for a key that must not verify signatures
-    (``oct``, ``use`` other than ``sig``, ``key_ops`` without ``verify``)."""
+    ``alg`` member when it has one (an EC key's curve decides over an ``ES*`` member);
+    ``()`` for a key that must not verify signatures (``oct``, ``use`` other than
+    ``sig``, ``key_ops`` without ``verify``)."""
     kty = jwk.get("kty")
     if kty == "RSA":
         algs: tuple[str, ...] = _RSA
@@ -74,6 +79,6 @@ def algorithms_for(jwk: Mapping[str, Any]) -> tuple[str, ...]:
     if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
         return ()
     declared = jwk.get("alg")
-    if declared is not None:
+    if declared is not None and not (kty == "EC" and declared in _EC_CURVES.values()):
         algs = tuple(a for a in algs if a == declared)
     return algs

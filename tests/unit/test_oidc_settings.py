@@ -226,3 +226,41 @@ def test_without_pyjwt_building_one_names_the_extra() -> None:
     )
     assert result.returncode != 0
     assert "pip install 'logout-middleware[oidc]'" in result.stderr
+
+
+# -- which algorithms a published key verifies ------------------------------------------
+
+_CURVE_ALG = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+
+
+@pytest.mark.parametrize("crv", sorted(_CURVE_ALG))
+@pytest.mark.parametrize(
+    "declared", [None, "ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA", "none", "HS256"]
+)
+def test_an_ec_key_verifies_its_curves_algorithm_whatever_es_alg_it_declares(
+    crv: str, declared: str | None
+) -> None:
+    # The curve names the one algorithm (RFC 7518 3.4); an ES* member that contradicts
+    # it (authentik declares every EC key ES256) is passed over; any other member
+    # leaves the key unusable, as before.
+    from logout_middleware.oidc.algorithms import algorithms_for
+
+    jwk: dict[str, Any] = {"kty": "EC", "crv": crv, "x": "x", "y": "y"}
+    if declared is not None:
+        jwk["alg"] = declared
+    expected = (_CURVE_ALG[crv],) if declared is None or declared.startswith("ES") else ()
+    assert algorithms_for(jwk) == expected
+
+
+@pytest.mark.parametrize("declared", [None, "RS256", "RS384", "PS512", "ES256", "EdDSA"])
+def test_an_rsa_or_okp_key_is_narrowed_to_what_it_declares(declared: str | None) -> None:
+    from logout_middleware.oidc.algorithms import algorithms_for
+
+    rsa_family = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+    rsa: dict[str, Any] = {"kty": "RSA", "n": "n", "e": "AQAB"}
+    okp: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": "x"}
+    if declared is not None:
+        rsa["alg"] = okp["alg"] = declared
+    assert algorithms_for(rsa) == (rsa_family if declared is None else
+                                   tuple(a for a in rsa_family if a == declared))
+    assert algorithms_for(okp) == (("EdDSA",) if declared in (None, "EdDSA") else ())
