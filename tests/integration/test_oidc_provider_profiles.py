@@ -34,17 +34,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from oidc_provider import EVENT, OpenIDProvider, SigningKey, b64
 from webtest import TestApp
+from wsgi_util import hello_app
 
 from logout_middleware import LogoutMiddleware, MemoryBackend, MemorySessionIndex
 from logout_middleware.oidc import InvalidLogoutToken, OIDCLogout, ProviderError
 
 BACKCHANNEL = "/oidc/backchannel-logout"
 AFTER = "http://127.0.0.1:8000/signed-out"
-
-
-def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"app"]
 
 
 class World:
@@ -55,7 +51,7 @@ class World:
         self.oidc = oidc
         self.backend = MemoryBackend()
         self.index = MemorySessionIndex()
-        self.app = TestApp(LogoutMiddleware(hello, self.backend, index=self.index, oidc=oidc))
+        self.app = TestApp(LogoutMiddleware(hello_app, self.backend, index=self.index, oidc=oidc))
 
     def login(self, issued: tuple[str, Mapping[str, Any]]) -> str:
         """A session labelled with the ID token ``(token, claims)`` it signed in with."""

@@ -49,6 +49,11 @@ def token_for(provider: OpenIDProvider, alg: str) -> str:
     return provider.logout_token(kid=kid)
 
 
+def token_and_segment(provider: OpenIDProvider, alg: str, which: int) -> tuple[str, str]:
+    token = token_for(provider, alg)
+    return token, token.split(".")[which]
+
+
 def replaced(token: str, which: int, segment: str) -> str:
     parts = token.split(".")
     parts[which] = segment
@@ -80,8 +85,7 @@ ALPHABET_INDEX = {c: i for i, c in enumerate(B64_ORDER)}
 def test_every_character_outside_the_alphabet_is_refused_anywhere(
     every_algorithm: OpenIDProvider, alg: str, which: int
 ) -> None:
-    token = token_for(every_algorithm, alg)
-    segment = token.split(".")[which]
+    token, segment = token_and_segment(every_algorithm, alg, which)
     for junk in JUNK:
         for at in (0, len(segment) // 2, len(segment)):
             if junk == "=" and at == len(segment):
@@ -134,8 +138,7 @@ def test_a_non_canonical_last_character_is_refused(
 def test_wrong_padding_and_impossible_lengths_are_refused(
     every_algorithm: OpenIDProvider, alg: str, which: int
 ) -> None:
-    token = token_for(every_algorithm, alg)
-    segment = token.split(".")[which]
+    token, segment = token_and_segment(every_algorithm, alg, which)
     right = "=" * (-len(segment) % 4)
     wrong = {segment + right + "=", segment + "===", segment[:1] + "=" + segment[1:]}
     wrong |= {segment + "=" * n for n in range(1, 4) if n != len(right)}
