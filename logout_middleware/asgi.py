@@ -57,6 +57,7 @@ from .request import Request
 from .responses import Header
 from .revocation import Revocation, UserFromCookie
 from .settings import build_core
+from .view import SettingsView
 
 if TYPE_CHECKING:  # pragma: no cover
     from .oidc import OIDCLogout
@@ -73,7 +74,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 logger = logging.getLogger("logout_middleware")
 
 
-class LogoutMiddleware:
+class LogoutMiddleware(SettingsView):
     """Wrap the ASGI application ``app`` so that the logout path ends the session.
 
     Every parameter has the meaning, the default and the validation of
@@ -133,8 +134,6 @@ class LogoutMiddleware:
         self.core = core
         #: The wrapped application.
         self.app = app
-        #: The logout paths, compared with the path relative to ``root_path``.
-        self.paths = core.paths
         #: Decides the store calls that carry out the core's plans.
         self.ender = SessionEnder(settings["backend"], index, core.revocation, oidc)
         # Every path answered here.
@@ -230,11 +229,7 @@ class LogoutMiddleware:
         """End every session of ``user`` but ``keep``, from a coroutine: the same as
         :meth:`logout_middleware.LogoutMiddleware.end_user_sessions`, each store call
         awaited, or made in a worker thread, or on the loop, as on the logout path."""
-        if self.ender.index is None:
-            raise ValueError("end_user_sessions needs index=... (a SessionIndex)")
-        if not isinstance(user, str) or not user:
-            raise ValueError(f"user must be a non-empty string such as 'alice'; got {user!r}")
-        return await drive_async(self.ender.user_steps(user, keep=keep))
+        return await drive_async(self.ender.user_steps(self._user_to_end(user), keep=keep))
 
 
 _UNREADABLE = "logout form body unreadable; next ignored"

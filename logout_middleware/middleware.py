@@ -44,14 +44,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import RevocationStore, SessionBackend, SessionIndex
-from .cookies import CookieLike, CookieSpec
+from .cookies import CookieLike
 from .core import EndSessions, ReadBody, Respond
 from .ending import SessionEnder
 from .events import LogoutEvent
-from .guards import CsrfGuard, OriginGuard
 from .request import Request, text_to_wsgi
 from .revocation import RevocationFilter, UserFromCookie
 from .settings import build_core, refuse_coroutine_stores
+from .view import SettingsView
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -65,7 +65,7 @@ DEFAULT_LOGOUT_PATH = "/api/1/services/api/1/security/logout.json"
 logger = logging.getLogger("logout_middleware")
 
 
-class LogoutMiddleware:
+class LogoutMiddleware(SettingsView):
     """Wrap ``app`` so that the logout path ends the session.
 
     :param app: the WSGI application to wrap.
@@ -254,73 +254,7 @@ class LogoutMiddleware:
         when a store failed; the sessions that may still exist stay in the index, so
         calling again finishes the work.
         """
-        if self.index is None:
-            raise ValueError("end_user_sessions needs index=... (a SessionIndex)")
-        if not isinstance(user, str) or not user:
-            raise ValueError(f"user must be a non-empty string such as 'alice'; got {user!r}")
-        return self.ender.end_user(user, keep=keep)
-
-    # -- the settings, as built ------------------------------------------------------
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        """The logout paths, compared with the request's path exactly."""
-        return self.core.paths
-
-    @property
-    def backend(self) -> SessionBackend | None:
-        """The session store (``None`` for cookie-only sessions with revocation)."""
-        return self.ender.backend
-
-    @property
-    def index(self) -> SessionIndex | None:
-        """The session index, if any."""
-        return self.ender.index
-
-    @property
-    def revocation(self) -> RevocationStore | None:
-        """The revocation store, if any."""
-        return None if self.core.revocation is None else self.core.revocation.store
-
-    @property
-    def everywhere_path(self) -> str | None:
-        """The log out everywhere path, if any."""
-        return self.core.everywhere_paths[0] if self.core.everywhere_paths else None
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """The methods that log out, upper case."""
-        return self.core.methods
-
-    @property
-    def cookie(self) -> CookieSpec:
-        """The session cookie as it was set: every attribute the browser matches on."""
-        return self.core.cookie
-
-    @property
-    def expired_cookies(self) -> tuple[CookieSpec, ...]:
-        """Every cookie expired on logout, session cookie first."""
-        return self.core.expiry.cookies
-
-    @property
-    def origin_guard(self) -> OriginGuard | None:
-        """The cross-site defence, ``None`` when switched off."""
-        return self.core.origin_guard
-
-    @property
-    def csrf_guard(self) -> CsrfGuard | None:
-        """The double-submit token check, ``None`` unless configured."""
-        return self.core.csrf_guard
-
-    @property
-    def redirect_to(self) -> str | None:
-        """Where the browser goes after logout; ``None``: Studio's JSON answer."""
-        return None if self.core.redirects is None else self.core.redirects.redirect_to
-
-    @property
-    def session_id_from_cookie(self) -> Callable[[str], str | None] | None:
-        """Turns the cookie value into the session id; ``None``: the value itself."""
-        return self.core.session_id_from_cookie
+        return self.ender.end_user(self._user_to_end(user), keep=keep)
 
 
 def _read_body(environ: WSGIEnvironment, limit: int) -> bytes:

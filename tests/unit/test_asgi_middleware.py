@@ -37,6 +37,7 @@ from logout_middleware import (
 )
 from logout_middleware.asgi import LogoutMiddleware
 from logout_middleware.request import Request
+from logout_middleware.view import SettingsView
 
 EVERYWHERE = "/logout/everywhere"
 FORM = "application/x-www-form-urlencoded"
@@ -544,3 +545,36 @@ def test_each_answer_gets_a_header_list_of_its_own() -> None:
     assert b"x-added" not in names and names[0] == b"content-type"
     fresh = LogoutMiddleware(AsgiApp(), backend)
     assert sent.answer() == request(fresh, post(cookie=f"session={backend.create({})}"))
+
+
+def test_the_twin_shows_the_same_settings_as_the_wsgi_class() -> None:
+    # Every read-only property of the WSGI class, on the twin built with the same
+    # options, says the same thing.
+    names = [n for n, v in vars(SettingsView).items() if isinstance(v, property)]
+    assert len(names) >= 12
+    index, revocation = MemorySessionIndex(), MemoryRevocationStore()
+    options: dict[str, Any] = {
+        "path": ["/out", "/bye"],
+        "methods": ("POST", "DELETE"),
+        "cookie_name": "sid",
+        "also_expire": ["remember"],
+        "csrf_cookie_name": "XSRF-TOKEN",
+        "csrf_header_name": "X-XSRF-TOKEN",
+        "redirect_to": "/login",
+        "revocation": revocation,
+        "index": index,
+        "everywhere_path": EVERYWHERE,
+        "session_id_from_cookie": str.strip,
+    }
+    backend = MemoryBackend()
+    wsgi = WSGILogoutMiddleware(lambda e, s: [], backend, **options)
+    twin = LogoutMiddleware(AsgiApp(), backend, **options)
+    for name in names:
+        assert getattr(twin, name) == getattr(wsgi, name) or name in ("origin_guard", "csrf_guard")
+    assert (twin.backend, twin.index, twin.revocation) == (backend, index, revocation)
+    assert twin.paths == ("/out", "/bye") and twin.everywhere_path == EVERYWHERE
+    assert twin.redirect_to == "/login" and twin.methods == ("POST", "DELETE")
+    assert type(twin.origin_guard) is type(wsgi.origin_guard)
+    assert twin.csrf_guard is not None and twin.csrf_guard.header_name == "X-XSRF-TOKEN"
+    with pytest.raises(AttributeError):
+        twin.paths = ("/x",)  # type: ignore[misc]
