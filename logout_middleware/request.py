@@ -165,6 +165,20 @@ def text_to_wsgi(value: str) -> str:
     return value if value.isascii() else value.encode("utf-8").decode("latin-1")
 
 
+# The names the core reads, encoded once (a few dozen at most: the core's own and the
+# configured token header; any other name is encoded when asked for).
+_NAME_BYTES: dict[str, bytes] = {}
+
+
+def _name_bytes(name: str) -> bytes:
+    encoded = _NAME_BYTES.get(name)
+    if encoded is None:
+        encoded = name.encode("latin-1")
+        if len(_NAME_BYTES) < 64:
+            _NAME_BYTES[name] = encoded
+    return encoded
+
+
 class ScopeHeaders(Mapping[str, str]):
     """The headers of an ASGI scope as a read-only mapping by lower-case name, each
     value decoded (latin-1) when read: for a scope whose header names are all lower
@@ -177,11 +191,11 @@ class ScopeHeaders(Mapping[str, str]):
         self._table = table
 
     def __getitem__(self, name: str) -> str:
-        return self._table[name.encode("latin-1")].decode("latin-1")
+        return self._table[_name_bytes(name)].decode("latin-1")
 
     def get(self, name: str, default: Any = None) -> Any:
         """The header ``name`` (lower case), or ``default``."""
-        value = self._table.get(name.encode("latin-1"))
+        value = self._table.get(_NAME_BYTES.get(name) or _name_bytes(name))
         return default if value is None else value.decode("latin-1")
 
     def __iter__(self) -> Iterator[str]:
