@@ -355,7 +355,20 @@ class Site:
         return f"http://{host}:{self.port}{path}"
 
 
-def _site_app(store: Any, sent: list[dict[str, str | None]]) -> Any:
+#: A plain HTML logout form that carries the double-submit token in a hidden field.
+CSRF_FORM = """<!doctype html>
+<html><head><title>Sign out</title></head>
+<body>
+<form id="logout-form" method="post" action="{target}">
+  <input type="hidden" name="_csrf" value="{token}">
+  <button id="sign-out" type="submit">Sign out</button>
+</form>
+</body></html>
+"""
+TOKEN = "tok-3f9a1c"
+
+
+def _site_app(store: Any, sent: list[dict[str, str | None]], **options: Any) -> Any:
     from urllib.parse import parse_qs
 
     from werkzeug.http import dump_cookie, parse_cookie
@@ -374,7 +387,15 @@ def _site_app(store: Any, sent: list[dict[str, str | None]]) -> Any:
         if path == "/login":
             sid = store.create({"user": "ada"})
             cookie = dump_cookie("session", sid, httponly=True, samesite="Lax", path="/")
-            return page(start_response, "<p id=user>ada</p>", [("Set-Cookie", cookie)])
+            token = dump_cookie("XSRF-TOKEN", TOKEN, samesite="Lax", path="/")
+            headers = [("Set-Cookie", cookie), ("Set-Cookie", token)]
+            return page(start_response, "<p id=user>ada</p>", headers)
+        if path == "/csrf-form":  # with ?field=0: the same form without the token
+            with_field = parse_qs(environ.get("QUERY_STRING", "")).get("field") != ["0"]
+            body = CSRF_FORM.format(target=DEFAULT_LOGOUT_PATH, token=TOKEN)
+            if not with_field:
+                body = body.replace('name="_csrf"', 'name="other"')
+            return page(start_response, body, [])
         if path == "/form":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             target = query.get("target", [DEFAULT_LOGOUT_PATH])[0]
@@ -387,7 +408,7 @@ def _site_app(store: Any, sent: list[dict[str, str | None]]) -> Any:
         data = store.get(sid) if sid else None
         return page(start_response, f"<p id=user>{data['user'] if data else 'anonymous'}</p>", [])
 
-    middleware = LogoutMiddleware(app, store)
+    middleware = LogoutMiddleware(app, store, **options)
 
     def recording(environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO") == DEFAULT_LOGOUT_PATH:
@@ -411,10 +432,11 @@ def sites() -> Iterator[Any]:
 
     running: list[tuple[Any, threading.Thread]] = []
 
-    def serve() -> Site:
+    def serve(**options: Any) -> Site:
         store = MemoryBackend()
         sent: list[dict[str, str | None]] = []
-        server = make_server("127.0.0.1", free_port(), _site_app(store, sent), threaded=True)
+        app = _site_app(store, sent, **options)
+        server = make_server("127.0.0.1", free_port(), app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         running.append((server, thread))
@@ -520,5 +542,48 @@ def test_cross_site_logout_form_on_a_no_referrer_page_is_refused(
         page.goto(site.url("127.0.0.1", "/me"))
         expect(page.locator("#user")).to_have_text("ada")
         shot("still-logged-in")
+    finally:
+        context.close()
+
+
+CSRF_FIELD = {
+    "csrf_cookie_name": "XSRF-TOKEN",
+    "csrf_header_name": "X-XSRF-TOKEN",
+    "csrf_field_name": "_csrf",
+}
+
+
+@pytest.mark.parametrize("with_field", [True, False])
+def test_a_plain_form_logs_out_with_the_token_in_a_hidden_field(
+    browser: Any, sites: Any, with_field: bool
+) -> None:
+    """With the double-submit check on, a plain HTML form (which cannot send the
+    header) logs out when it carries the token in ``csrf_field_name``; the same form
+    without it is refused and the session lives on."""
+    from playwright.sync_api import expect
+
+    site: Site = sites(**CSRF_FIELD)
+    context, page = new_page(browser)
+    shot = Shots(page, f"csrf-field-{'with' if with_field else 'without'}")
+    try:
+        session = _log_in(page, site, shot)
+        page.goto(site.url("127.0.0.1", "/csrf-form" + ("" if with_field else "?field=0")))
+        with page.expect_response(lambda r: r.url.endswith(DEFAULT_LOGOUT_PATH)) as info:
+            page.click("#sign-out")
+        response = info.value
+        shot("answered")
+        (sent,) = site.sent
+        assert sent["Sec-Fetch-Site"] == "same-origin" and sent["Cookie"] == "present", sent
+        assert response.request.header_value("x-xsrf-token") is None  # a form: no header
+        if with_field:
+            assert response.status == 200, response.status
+            assert cookies(context, "session") == [] and cookies(context, "XSRF-TOKEN") == []
+            assert site.store.get(session["value"]) is None
+        else:
+            assert response.status == 403, response.status
+            assert [c["value"] for c in cookies(context, "session")] == [session["value"]]
+            assert site.store.get(session["value"]) == {"user": "ada"}
+            page.goto(site.url("127.0.0.1", "/me"))
+            expect(page.locator("#user")).to_have_text("ada")
     finally:
         context.close()
