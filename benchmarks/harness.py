@@ -1,10 +1,11 @@
 """Real servers for the tests and the benchmarks: one harness, two users.
 
 ``redis-server`` (alone, or three of them as a Redis Cluster), a throwaway PostgreSQL
-cluster, gunicorn and uvicorn, each on 127.0.0.1 on a free port, in a private temporary
-directory, waited for until it really answers (``PING``, ``pg_ctl -w``, an HTTP
-answer once every worker has booted), and stopped at the end: SIGTERM, then SIGKILL
-for the process group it was started in. Nothing else on the machine is touched.
+cluster, gunicorn, and the ASGI servers uvicorn, hypercorn and daphne, each on
+127.0.0.1 on a free port, in a private temporary directory, waited for until it
+really answers (``PING``, ``pg_ctl -w``, an HTTP answer once every worker has
+booted), and stopped at the end: SIGTERM, then SIGKILL for the process group it was
+started in. Nothing else on the machine is touched.
 
 The tests use it through thin pytest fixtures (``tests/servers.py``,
 ``tests/gunicorn_util.py``, ``tests/uvicorn_util.py``); the benchmarks through
@@ -45,7 +46,9 @@ from types import TracebackType
 from typing import TypeVar
 
 __all__ = [
+    "DaphneServer",
     "GunicornServer",
+    "HypercornServer",
     "PostgresServer",
     "RedisServer",
     "Unavailable",
@@ -54,7 +57,9 @@ __all__ = [
     "postgres_server",
     "redis_cluster",
     "redis_server",
+    "start_daphne",
     "start_gunicorn",
+    "start_hypercorn",
     "start_uvicorn",
 ]
 
@@ -601,9 +606,10 @@ def _launch(
     workers: int,
     ready_path: str,
     timeout: float,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> S:
-    """Run ``command`` with its output in ``log_path``, as the leader of its own process
-    group (for ``kill()``), and wait until it is ready."""
+    """Run ``command`` (in ``cwd``) with its output in ``log_path``, as the leader of its
+    own process group (for ``kill()``), and wait until it is ready."""
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -612,6 +618,7 @@ def _launch(
             stdout=log,
             stderr=subprocess.STDOUT,
             env=environment,
+            cwd=cwd,
             start_new_session=True,  # its own process group, for kill()
         )
     server = kind(process, log_path, workers, ready_path)
@@ -685,3 +692,114 @@ def start_uvicorn(
         command += ["--app-dir", os.fspath(app_dir)]
     command += [*args, app_spec]
     return _launch(UvicornServer, command, log_path, env, workers, ready_path, timeout)
+
+
+# -- hypercorn and daphne -----------------------------------------------------------------
+
+
+class HypercornServer(GunicornServer):
+    """A running hypercorn (its parent process, which runs the workers); see
+    :func:`start_hypercorn`. Each worker logs ``[PID] [INFO] Running on
+    http://127.0.0.1:PORT`` once it serves: :meth:`worker_pids` are those PIDs."""
+
+    listening = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
+    booted = re.compile(r"\[(\d+)\] \[INFO\] Running on http://")
+    name = "hypercorn"
+
+
+class DaphneServer(GunicornServer):
+    """A running daphne, one process that serves; see :func:`start_daphne`."""
+
+    listening = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+    booted = listening  # once: there are no workers
+    name = "daphne"
+
+    def worker_pids(self) -> list[int]:
+        """The one process, once it listens."""
+        return [self.pid] if self.booted.search(self.log()) else []
+
+
+def start_hypercorn(
+    app_spec: str,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    *,
+    app_dir: str | os.PathLike[str] | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 30.0,
+    ready_path: str = "/",
+    access_log: bool = True,
+) -> HypercornServer:
+    """Start ``hypercorn app_spec`` on 127.0.0.1 with a free port and wait until ready.
+
+    hypercorn binds ``127.0.0.1:0`` and each worker logs the port the kernel chose
+    (``Running on http://127.0.0.1:PORT``); this returns once every worker has and one
+    HTTP request got an answer. hypercorn takes an ASGI application where
+    ``inspect.iscoroutinefunction(app)`` (or of its ``__call__``), a WSGI one otherwise.
+    ``stop()`` sends SIGTERM (the workers finish their requests, at most 10 s).
+
+    :param app_spec: ``module:attribute``, importable from ``app_dir`` (the directory
+        hypercorn runs in).
+    :param workers: worker processes (hypercorn's ``0`` serves in the process itself).
+    :param args: more command-line options (``--root-path /sub``...).
+    :raises Unavailable: hypercorn is not installed.
+
+    The other parameters are :func:`start_uvicorn`'s.
+    """
+    if importlib.util.find_spec("hypercorn") is None:  # pragma: no cover
+        raise Unavailable("hypercorn is not installed (pip install hypercorn)")
+    log_path = Path(tempfile.mkdtemp(prefix="logout-hypercorn-")) / "hypercorn.log"
+    command = [
+        sys.executable, "-m", "hypercorn",
+        "--bind", "127.0.0.1:0",
+        "--workers", str(workers),
+        "--log-level", "info",  # the "Running on" lines
+        "--error-logfile", "-",
+        "--graceful-timeout", "10",
+    ]
+    if access_log:
+        command += ["--access-logfile", "-"]
+    command += [*args, app_spec]
+    expected = max(workers, 1)  # 0 workers: one "Running on", from the process itself
+    return _launch(
+        HypercornServer, command, log_path, env, expected, ready_path, timeout, cwd=app_dir
+    )
+
+
+def start_daphne(
+    app_spec: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    app_dir: str | os.PathLike[str] | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 30.0,
+    ready_path: str = "/",
+    access_log: bool = True,
+) -> DaphneServer:
+    """Start ``daphne app_spec`` on 127.0.0.1 with a free port and wait until ready.
+
+    daphne serves in one process (no workers). Bound to ``-b 127.0.0.1 -p 0``, it logs
+    the port the kernel chose (``Listening on TCP address 127.0.0.1:PORT``, at ``-v
+    1``); this returns once that line is there and one HTTP request got an answer.
+    daphne passes the application through asgiref's ``guarantee_single_callable``
+    (an ASGI 2 class would be wrapped) and sends no ``lifespan`` scope. ``stop()``
+    sends SIGTERM.
+
+    The parameters are :func:`start_hypercorn`'s (``--root-path /sub`` in ``args``).
+
+    :raises Unavailable: daphne is not installed.
+    """
+    if importlib.util.find_spec("daphne") is None:  # pragma: no cover
+        raise Unavailable("daphne is not installed (pip install daphne)")
+    log_path = Path(tempfile.mkdtemp(prefix="logout-daphne-")) / "daphne.log"
+    command = [
+        sys.executable, "-m", "daphne",
+        "-b", "127.0.0.1",
+        "-p", "0",
+        "-v", "1",  # the "Listening on" line (logging at INFO; the access log on stdout)
+        "--application-close-timeout", "10",
+    ]
+    if not access_log:
+        command += ["--access-log", os.devnull]
+    command += [*args, app_spec]
+    return _launch(DaphneServer, command, log_path, env, 1, ready_path, timeout, cwd=app_dir)
