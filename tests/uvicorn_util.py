@@ -16,7 +16,9 @@ request got an answer; ``stop()`` sends SIGTERM and returns the exit code; nothi
 outlives the test). This adds the test policy, as :mod:`gunicorn_util` does: without
 uvicorn installed, :func:`start` calls ``conftest.unavailable``. And the clients the
 tests drive it with: :func:`new_client` (``httpx``: a cookie jar, no redirect followed,
-a connection per request) and :func:`websocket_greeting` (``websockets``' client).
+a connection per request) and :func:`websocket_greeting` (``websockets``' client);
+both need only ``server.url``, so they drive any server of the harness (hypercorn,
+daphne: :mod:`asgi_servers_util`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import httpx
 from gunicorn_util import _or_unavailable
 
-from benchmarks.harness import UvicornServer, start_uvicorn
+from benchmarks.harness import GunicornServer, UvicornServer, start_uvicorn
 
 __all__ = ["UvicornServer", "new_client", "problems", "start", "websocket_greeting"]
 
@@ -41,7 +43,7 @@ start = _or_unavailable(start_uvicorn)
 _TROUBLE = re.compile(r"Exception in ASGI application|Child process \[\d+\] died")
 
 
-def new_client(server: UvicornServer, **options: Any) -> httpx.Client:
+def new_client(server: GunicornServer, **options: Any) -> httpx.Client:
     """A client with its own cookie jar, as one browser. It follows no redirect (the
     tests look at each answer) and opens a new connection for every request, so that
     any worker may answer any of them."""
@@ -49,7 +51,7 @@ def new_client(server: UvicornServer, **options: Any) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=30, limits=no_keepalive, **options)
 
 
-def websocket_greeting(server: UvicornServer, path: str, cookie: str | None) -> str | int:
+def websocket_greeting(server: GunicornServer, path: str, cookie: str | None) -> str | int:
     """Open the websocket at ``path`` with this ``Cookie`` header: the first text
     message, or the HTTP status of a refused handshake."""
     from websockets.exceptions import InvalidStatus
