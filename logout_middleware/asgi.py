@@ -138,6 +138,7 @@ class LogoutMiddleware(SettingsView):
         self.ender = SessionEnder(settings["backend"], index, core.revocation, oidc)
         # Every path answered here.
         self._paths = (*core.paths, *core.everywhere_paths, *core.backchannel_paths)
+        self._last = frozenset(path[-1] for path in self._paths)
         # Every store declares it never blocks: end sessions in one synchronous call.
         revocation_store = None if core.revocation is None else core.revocation.store
         stores = (backend, index, revocation_store, oidc)
@@ -149,9 +150,19 @@ class LogoutMiddleware(SettingsView):
             self._downstream = RevocationFilter(app, revocation=core.revocation).__call__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The pass-through path: the scope type, then a suffix test against the (one or
-        # few) logout paths, which a path under any root_path still ends with.
-        if scope["type"] == "http" and scope["path"].endswith(self._paths):
+        # The pass-through path: the path's last character against the logout paths'
+        # (most paths stop there), then the scope type and a suffix test against the
+        # (one or few) logout paths, which a path under any root_path still ends with.
+        # A lifespan scope has no path, an empty path no last character: both pass on.
+        try:
+            answered = (
+                scope["path"][-1] in self._last
+                and scope["type"] == "http"
+                and scope["path"].endswith(self._paths)
+            )
+        except (KeyError, IndexError):
+            answered = False
+        if answered:
             request = Request.from_scope(scope)
             if request.path in self._paths:
                 await self._logout(request, receive, send)
