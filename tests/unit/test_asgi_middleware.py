@@ -103,8 +103,21 @@ def test_an_app_that_is_not_callable_is_refused() -> None:
         http_scope(LOGOUT + "/x", "POST"),
         websocket_scope(LOGOUT, headers=[("cookie", "session=abc")]),
         {"type": "lifespan", "asgi": {"version": "3.0"}},
+        http_scope("", "POST", headers=[("cookie", "session=abc")]),
+        http_scope("/x.json", "POST", headers=[("cookie", "session=abc")]),
+        http_scope("/x" + LOGOUT[1:], "POST", headers=[("cookie", "session=abc")]),
+        {**http_scope(LOGOUT, "POST"), "type": "webtransport"},
     ],
-    ids=["http", "http-below-the-path", "websocket-on-the-logout-path", "lifespan"],
+    ids=[
+        "http",
+        "http-below-the-path",
+        "websocket-on-the-logout-path",
+        "lifespan",
+        "empty-path",
+        "same-last-character",
+        "same-suffix-but-not-the-path",
+        "another-scope-type-on-the-logout-path",
+    ],
 )
 def test_other_requests_reach_the_app_with_the_same_scope_receive_and_send(
     scope: dict[str, Any],
