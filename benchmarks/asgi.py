@@ -16,16 +16,19 @@ Issue 14's targets, same-run ratios:
   hand-written one, and at least 10x faster than ``BaseHTTPMiddleware``; both judged on
   the median of the per-round ratios.
 * **uvicorn + wrk**: one uvicorn worker (uvloop, httptools, no access log) serving the
-  bare app, another the app behind the twin, on 127.0.0.1, both pinned to CPU 0, with
-  ``wrk`` on CPU 1 (the HTTP section's settings). Each round loads both servers *at
+  bare app, another the app behind the twin, a third the app behind an empty class
+  middleware (the floor of any class), on 127.0.0.1, all pinned to CPU 0, with
+  ``wrk`` on CPU 1 (the HTTP section's settings). Each round loads the servers *at
   the same time* for the same bounded run, so they share their CPU and any other load
-  on the machine slows both alike (run one after the other, rounds on a shared
-  2-core machine ranged from 0.62x to 1.11x), twice as many rounds as the HTTP
-  section in the same time. The rounds are spread over 5 fresh pairs of server
-  processes: two processes running the same code differ by up to 2.5% in requests/s
-  (measured: the same middleware in two processes gave 0.967x and 0.991x the bare
-  app), as much as the difference to measure, so one pair cannot decide. Wrapped at
-  least 0.99x the bare requests/s, on the median of the pairs' median round ratios.
+  on the machine slows all alike (run one after the other, rounds on a shared 2-core
+  machine ranged from 0.62x to 1.11x), twice as many rounds as the HTTP section in
+  the same time. The rounds are spread over 5 fresh sets of server processes: two
+  processes running the same code differ by up to 2.5% in requests/s (measured: the
+  same middleware in two processes gave 0.967x and 0.991x the bare app), as much as
+  the difference to measure, so one set cannot decide. Wrapped at least 0.99x the
+  bare requests/s, on the median of the sets' median round ratios. Beside it, each
+  server's CPU time per request (``/proc/PID/task/*/schedstat``), and the ratio of
+  requests per CPU-second, which the scheduler's share of the CPU does not sway.
 
 Every coroutine runs on one asyncio event loop, a loop's worth of requests awaited in
 one ``run_until_complete``; ``send`` is a coroutine that keeps nothing.
@@ -125,6 +128,8 @@ def null_middleware(app: ASGIApp) -> ASGIApp:
 #: The twin on the memory backend around :func:`bare`, for uvicorn
 #: (``benchmarks.asgi:wrapped``).
 wrapped = LogoutMiddleware(bare, MemoryBackend())
+#: The floor of any class middleware around :func:`bare`, for uvicorn.
+empty_class_wrapped = EmptyClassMiddleware(bare)
 
 
 async def _send(message: Message) -> None:
@@ -445,6 +450,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _HTTP_RUNS = [
     ("pass-through, bare ASGI app", "bare"),
     ("pass-through, LogoutMiddleware", "wrapped"),
+    ("pass-through, empty class middleware", "empty_class_wrapped"),
 ]
 
 
@@ -473,51 +479,95 @@ def _load_all(
     return list(pool.map(lambda url: _wrk(config, url, script, seconds), urls))
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process's threads have run so far (``/proc/PID/task/*/schedstat``,
+    nanoseconds), or ``None`` where the kernel does not say."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / 1e9
+
+
 def _over_http(config: Config, report: Report) -> None:
     if shutil.which("wrk") is None:
         if config.strict_tools:
             raise FileNotFoundError("wrk is not installed (Debian: apt-get install wrk)")
         report.notes.append("ASGI over HTTP skipped: wrk is not installed (apt-get install wrk)")
         return
-    # Twice the HTTP section's rounds, in the time it takes: both servers run at once.
-    # They are spread over fresh pairs of server processes: one process may run a
+    # Twice the HTTP section's rounds, in the time it takes: the servers run at once.
+    # They are spread over fresh sets of server processes: one process may run a
     # couple of percent faster or slower than another running the same code (memory
-    # layout, hash seed), as much as the difference measured, so no one pair decides.
+    # layout, hash seed), as much as the difference measured, so no one set decides.
     rounds = config.wrk_rounds * 2
-    pairs = 1 if config.quick else PROCESS_PAIRS
+    sets = 1 if config.quick else PROCESS_PAIRS
     workdir = tempfile.mkdtemp(prefix="bench-asgi-")
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in _HTTP_RUNS}
-    pair_of_round: list[int] = []
+    set_of_round: list[int] = []
     try:
         script = os.path.join(workdir, "page.lua")
         with open(script, "w", encoding="utf-8") as f:
             f.write(_PAGE.replace("@PATH@", PAGE_PATH))
-        for pair in range(pairs):
+        for k in range(sets):
             with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(_HTTP_RUNS)) as pool:
-                urls = [stack.enter_context(_uvicorn(app)).url + PAGE_PATH for _, app in _HTTP_RUNS]
-                log(f"asgi: 2 uvicorn servers up (pair {pair + 1}/{pairs})")
+                servers = [stack.enter_context(_uvicorn(app)) for _, app in _HTTP_RUNS]
+                urls = [server.url + PAGE_PATH for server in servers]
+                pids = [server.worker_pids()[0] for server in servers]
+                log(f"asgi: {len(servers)} uvicorn servers up (set {k + 1}/{sets})")
                 if not config.quick:  # one untimed second: imports, caches, connections
                     _load_all(pool, config, urls, script, 1)
-                for r in range(pair * rounds // pairs, (pair + 1) * rounds // pairs):
-                    # Both servers loaded at once, sharing their CPU: whatever else the
-                    # machine does meanwhile slows both alike.
+                for r in range(k * rounds // sets, (k + 1) * rounds // sets):
+                    # Every server loaded at once, sharing their CPU: whatever else the
+                    # machine does meanwhile slows all alike.
+                    before = [_cpu_seconds(pid) for pid in pids]
                     results = _load_all(pool, config, urls, script, config.wrk_seconds)
-                    for (name, _), result in zip(_HTTP_RUNS, results, strict=True):
+                    for (name, _), result, pid, start in zip(
+                        _HTTP_RUNS, results, pids, before, strict=True
+                    ):
+                        end = _cpu_seconds(pid)
+                        result["cpu_s"] = None if start is None or end is None else end - start
                         samples[name].append(result)
-                    pair_of_round.append(pair)
+                    set_of_round.append(k)
                     log(f"asgi: wrk round {r + 1}/{rounds}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    (bare_name, _), (ours_name, _) = _HTTP_RUNS
-    round_ratios = [
-        o["rps"] / b["rps"] for o, b in zip(samples[ours_name], samples[bare_name], strict=True)
-    ]
-    by_pair = [
-        statistics.median(r for r, p in zip(round_ratios, pair_of_round, strict=True) if p == k)
-        for k in sorted(set(pair_of_round))
-    ]
+    _http_rows(report, samples, set_of_round, rounds, config.wrk_seconds)
+
+
+def _http_rows(
+    report: Report,
+    samples: dict[str, list[dict[str, Any]]],
+    set_of_round: list[int],
+    rounds: int,
+    seconds: int,
+) -> None:
+    (bare_name, _), (ours_name, _), (empty_name, _) = _HTTP_RUNS
+
+    def by_set(ratios: list[float]) -> list[float]:
+        return [
+            statistics.median(r for r, k in zip(ratios, set_of_round, strict=True) if k == s)
+            for s in sorted(set(set_of_round))
+        ]
+
+    def rps_ratios(name: str) -> list[float]:
+        pairs = zip(samples[name], samples[bare_name], strict=True)
+        return [o["rps"] / b["rps"] for o, b in pairs]
+
+    def capacity_ratios(name: str) -> list[float] | None:
+        # CPU per request, bare over wrapped: requests per CPU-second, whatever share
+        # of the CPU the scheduler gave each server in the round.
+        pairs = list(zip(samples[name], samples[bare_name], strict=True))
+        if any(o["cpu_s"] is None or b["cpu_s"] is None for o, b in pairs):
+            return None
+        return [(b["cpu_s"] / b["requests"]) / (o["cpu_s"] / o["requests"]) for o, b in pairs]
+
+    figures: dict[str, tuple[float, list[float], float | None]] = {}
     for name, runs in samples.items():
         errors = sum(s["socket_errors"] + s["non_2xx_3xx"] for s in runs)
+        cpu = [s["cpu_s"] / s["requests"] for s in runs if s["cpu_s"] is not None]
         row = Row(
             "asgi http (uvicorn + wrk)",
             name,
@@ -525,23 +575,37 @@ def _over_http(config: Config, report: Report) -> None:
             statistics.median(s["rps"] for s in runs),
             note=f"p50 {statistics.median(s['p50_us'] for s in runs) / 1000:.2f} ms, "
             f"p99 {statistics.median(s['p99_us'] for s in runs) / 1000:.2f} ms"
+            + (f", {statistics.median(cpu) * 1e6:.2f} us CPU/request" if cpu else "")
             + (f", {errors} errors" if errors else ""),
             extra={"runs": runs},
         )
-        if name == ours_name:
-            row.ratio, row.ratio_to = statistics.median(by_pair), "bare req/s"
-            row.note += "; process pairs " + ", ".join(f"{r:.3f}" for r in by_pair)
-            row.extra["round_ratios"] = round_ratios
+        if name != bare_name:
+            sets = by_set(rps_ratios(name))
+            capacities = capacity_ratios(name)
+            capacity_median = (
+                None if capacities is None else statistics.median(by_set(capacities))
+            )
+            figures[name] = (statistics.median(sets), sets, capacity_median)
+            row.ratio, row.ratio_to = figures[name][0], "bare req/s"
+            row.note += "; process sets " + ", ".join(f"{r:.3f}" for r in sets)
+            if capacity_median is not None:
+                row.note += f"; per CPU-second {capacity_median:.3f}x"
         report.rows.append(row)
-    ratio = statistics.median(by_pair)
+    ratio, _, capacity = figures[ours_name]
+    floor, _, floor_capacity = figures[empty_name]
+    per_cpu = "" if capacity is None else (
+        f"; requests per CPU-second {capacity:.3f}x, an empty class middleware's "
+        f"{floor_capacity:.3f}x"
+    )
     report.targets.append(
         Target(
             "ASGI pass-through req/s under uvicorn, wrapped / bare",
             ratio,
             f">= {HTTP}",
             ratio >= HTTP,
-            f"({rounds} x {config.wrk_seconds} s runs, both servers at once, over "
-            f"{len(by_pair)} fresh process pairs: the median of the pairs' medians)",
+            f"({rounds} x {seconds} s runs, the servers at once, over "
+            f"{len(figures[ours_name][1])} fresh process sets: the median of the sets' "
+            f"medians; an empty class middleware {floor:.3f}x{per_cpu})",
         )
     )
 
