@@ -686,6 +686,11 @@ def start_uvicorn(
         "--log-level", "info",  # the "Uvicorn running on" and "Started server" lines
         "--timeout-graceful-shutdown", "10",
     ]
+    if workers > 1:
+        # The supervisor pings each worker and replaces one that has not answered in
+        # 5 s: a busy machine, not a dead worker. Replaced workers are what the tests
+        # look for, so only a worker that is truly gone may count.
+        command += ["--timeout-worker-healthcheck", "120"]
     if not access_log:
         command.append("--no-access-log")
     if app_dir is not None:
