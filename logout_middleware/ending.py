@@ -133,8 +133,7 @@ class SessionEnder:
     def user_steps(self, user: str, *, keep: str | None = None) -> Generator[Call, Any, int]:
         """The store calls that end every session of ``user`` but ``keep``."""
         ids = (yield from self._find({user})) - {keep}
-        yield from self._end(ids, (user,), keep_value=keep)
-        return len(ids)
+        return (yield from self._end(ids, (user,), keep_value=keep))
 
     # -- OpenID Connect --------------------------------------------------------------
 
@@ -143,10 +142,10 @@ class SessionEnder:
         assert oidc is not None and index is not None  # the settings ensure both
         claims = yield partial(oidc.validate_logout_token, remember=False), (token,)
         ids = set((yield index.find, claims.lookup))
-        yield from self._end(ids, (), keep_value=None)
+        ended = yield from self._end(ids, (), keep_value=None)
         # Remembered once the sessions are gone, so a retry after a failure is no replay.
         yield oidc.remember, (claims,)
-        return len(ids)
+        return ended
 
     def _logout_url(self, labels: Mapping[str, str]) -> str | None:
         # The local session is already ended: a provider that cannot be asked costs
@@ -171,10 +170,10 @@ class SessionEnder:
         ids = (yield from self._find(users)) | set(plan.session_ids)
         ids.difference_update(plan.keep)
         keep_value = plan.keep_values[0] if plan.keep_values else None
-        yield from self._end(ids, tuple(users), keep_value=keep_value, tokens=plan.tokens)
+        ended = yield from self._end(ids, tuple(users), keep_value=keep_value, tokens=plan.tokens)
         # A cookie-only session has no record: the one in the request counts once.
         cookie_only = self.backend is None and bool(plan.tokens)
-        return len(ids) + cookie_only
+        return ended + cookie_only
 
     def _find(self, users: Iterable[str]) -> Generator[Call, Any, set[str]]:
         found: set[str] = set()
@@ -190,12 +189,19 @@ class SessionEnder:
         *,
         keep_value: str | None,
         tokens: tuple[str, ...] = (),
-    ) -> Generator[Call, Any, None]:
+    ) -> Generator[Call, Any, int]:
         # Delete, then revoke and write the not-before times, then forget: a failure
-        # leaves every session that may still exist in the index.
+        # leaves every session that may still exist in the index. Returns how many
+        # sessions ended: the records the backend says it deleted (a session whose
+        # record had already gone, its index entry stale, does not count), else every
+        # id (a backend without a count: delete() each, or a driver that cannot say).
         ordered = tuple(sorted(ids))
+        ended: int | None = len(ordered) if self.backend is None else 0
         if self.backend is not None:
-            yield from bulk(self.backend, "delete_many", "delete", ordered)
+            for call in bulk(self.backend, "delete_many", "delete", ordered):
+                deleted = yield call
+                counted = isinstance(deleted, int) and not isinstance(deleted, bool)
+                ended = ended + deleted if counted and ended is not None else None
         revocation = self.revocation
         if revocation is not None:
             yield from revocation.revoke_calls(tokens)
@@ -206,3 +212,4 @@ class SessionEnder:
                     yield partial(add, **labels), (key, ttl)
         if self.index is not None:
             yield from bulk(self.index, "remove_many", "remove", ordered)
+        return len(ordered) if ended is None else ended

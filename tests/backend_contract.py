@@ -169,6 +169,20 @@ class BackendContract:
         assert not self.has_id(backend, "r1") and not self.has_id(backend, "r2")
         assert self.has_id(backend, "survivor")
 
+    def test_delete_many_says_how_many_records_there_were(self, backend: Any) -> None:
+        # What a log out everywhere reports as "ended": records deleted, not ids given.
+        for sid in ("c1", "c2", "c-survivor"):
+            assert self.put_id(backend, sid)
+        assert backend.delete_many(["c1", "never-existed", "c1", "", "c2", "c2"]) == 2
+        assert backend.delete_many(iter(["c1", "c2"])) == 0  # already gone
+        assert backend.delete_many([]) == 0 and backend.delete_many(iter(())) == 0
+        ids = [f"count-{i}" for i in range(1200)]
+        self.put_ids(backend, ids[::2])  # half of them exist, across the chunks
+        assert backend.delete_many(ids) == 600
+        assert self.put_id(backend, "c3")
+        assert delete_sessions(backend, ["c3", "c-none"]) == 1
+        assert self.has_id(backend, "c-survivor")
+
     def test_delete_many_of_hostile_ids_is_harmless(self, backend: Any) -> None:
         for sid in BYSTANDERS:
             assert self.put_id(backend, sid)

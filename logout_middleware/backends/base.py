@@ -6,13 +6,15 @@ idempotent (deleting an unknown id is not an error) and must raise when the stor
 could not be reached or did not confirm the deletion, so that the middleware never
 reports a logout as done when the record may still exist.
 
-A backend may also offer ``delete_many(session_ids: Iterable[str]) -> None``: the same
-as ``delete`` for each id (idempotent, raising when the store failed or did not
-confirm), in a bounded number of round trips whatever the number of ids. Every bundled
-backend has it (one Redis pipeline; one ``DELETE ... IN`` per 500 ids, all in one
-transaction). It is optional, not part of :class:`SessionBackend`: a caller checks
-``getattr(backend, "delete_many", None)`` and otherwise calls ``delete`` once per id,
-which is what :func:`delete_sessions` does.
+A backend may also offer ``delete_many(session_ids: Iterable[str]) -> int | None``:
+the same as ``delete`` for each id (idempotent, raising when the store failed or did
+not confirm), in a bounded number of round trips whatever the number of ids, returning
+how many of the records existed (``None``: it cannot say). Every bundled backend has
+it (one Redis pipeline; one ``DELETE ... IN`` per 500 ids, all in one transaction) and
+counts: a log out everywhere reports as ``ended`` the records really deleted, not
+index entries whose session had already gone. It is optional, not part of
+:class:`SessionBackend`: a caller checks ``getattr(backend, "delete_many", None)`` and
+otherwise calls ``delete`` once per id, which is what :func:`delete_sessions` does.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
-from .._steps import bulk, run
+from .._steps import bulk
 from .._validation import identifier as validate_identifier
 from .._validation import positive_seconds
 
@@ -92,12 +94,19 @@ class SessionStore(SessionBackend, Protocol):
         """Return the data stored under ``session_id``, or ``None`` when there is none."""
 
 
-def delete_sessions(backend: SessionBackend, session_ids: Iterable[str]) -> None:
+def delete_sessions(backend: SessionBackend, session_ids: Iterable[str]) -> int | None:
     """Delete every session in ``session_ids`` through ``backend``: with its
     ``delete_many`` when it has one (a bounded number of round trips), else with
-    ``delete`` once per id. Raises what the backend raises.
+    ``delete`` once per id. Returns how many records there were when the backend's
+    ``delete_many`` says (every bundled backend does), else ``None``. Raises what the
+    backend raises.
     """
-    run(bulk(backend, "delete_many", "delete", tuple(session_ids)))
+    calls = bulk(backend, "delete_many", "delete", tuple(session_ids))
+    results = [method(*args) for method, args in calls]
+    if not results:
+        return 0
+    counted = len(results) == 1 and type(results[0]) is int
+    return results[0] if counted else None
 
 
 def new_session_id() -> str:

@@ -38,12 +38,13 @@ class MemoryBackend:
         with self._lock:
             self._sessions.pop(session_id, None)
 
-    def delete_many(self, session_ids: Iterable[str]) -> None:
-        """Remove every id in ``session_ids`` under one lock; unknown ids are not errors."""
+    def delete_many(self, session_ids: Iterable[str]) -> int:
+        """Remove every id in ``session_ids`` under one lock; unknown ids are not
+        errors. Returns how many records there were."""
         ids = list(session_ids)  # read before locking: a lazy iterable may use the store
+        missing = object()
         with self._lock:
-            for session_id in ids:
-                self._sessions.pop(session_id, None)
+            return sum(self._sessions.pop(i, missing) is not missing for i in set(ids))
 
     def create(self, data: dict[str, Any]) -> str:
         """Store a copy of ``data`` under a new random id and return the id."""

@@ -202,18 +202,18 @@ class RedisBackend(RedisSessions):
         """
         self.client.delete(self._key(session_id))
 
-    def delete_many(self, session_ids: Iterable[str]) -> None:
+    def delete_many(self, session_ids: Iterable[str]) -> int:
         """``DEL`` the record of every id in ``session_ids`` in one pipeline: one round
         trip (one per node on a cluster). Unknown and repeated ids are not errors; no
         ids, no round trip.
 
         The pipeline is not a transaction (``MULTI`` cannot span a cluster's slots), so
         on an error some records may be deleted already; the error is raised, as
-        :meth:`delete` raises it, and deleting again is harmless.
+        :meth:`delete` raises it, and deleting again is harmless. Returns how many
+        records there were.
         """
         pipe = self._deleting(session_ids)
-        if pipe is not None:
-            pipe.execute()
+        return 0 if pipe is None else sum(pipe.execute())
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON under a new random id and return the id."""

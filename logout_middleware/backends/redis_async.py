@@ -59,13 +59,13 @@ class AsyncRedisBackend(RedisSessions):
         """
         await self.client.delete(self._key(session_id))
 
-    async def delete_many(self, session_ids: Iterable[str]) -> None:
+    async def delete_many(self, session_ids: Iterable[str]) -> int:
         """``DEL`` the record of every id in ``session_ids`` in one pipeline (one round
         trip; not a transaction, as :meth:`RedisBackend.delete_many
-        <logout_middleware.backends.RedisBackend.delete_many>`). No ids, no round trip."""
+        <logout_middleware.backends.RedisBackend.delete_many>`). No ids, no round trip.
+        Returns how many records there were."""
         pipe = self._deleting(session_ids)
-        if pipe is not None:
-            await pipe.execute()
+        return 0 if pipe is None else sum(await pipe.execute())
 
     async def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON under a new random id and return the id."""

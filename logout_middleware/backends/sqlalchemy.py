@@ -50,6 +50,17 @@ _MISSING_SQLALCHEMY = (
 )
 
 
+
+def rows_deleted(counts: Iterable[int]) -> int | None:
+    """The rows the ``DELETE`` statements of one call removed, from their ``rowcount``s;
+    ``None`` when a driver did not say (a negative count)."""
+    total = 0
+    for count in counts:
+        if count < 0:
+            return None
+        total += count
+    return total
+
 class SQLSessions:
     """What the SQLAlchemy session backends share: the table as they describe it (only
     the columns they use), the statements they run, and the key of each session.
@@ -184,19 +195,20 @@ class SQLAlchemyBackend(SQLSessions):
         with self._engine().begin() as conn:
             conn.execute(self._delete, {"key": key})
 
-    def delete_many(self, session_ids: Iterable[str]) -> None:
+    def delete_many(self, session_ids: Iterable[str]) -> int | None:
         """Delete the rows of every id in ``session_ids`` in one transaction: one
         ``DELETE ... WHERE id_column IN (...)`` per 500 ids. Unknown and repeated ids
-        are not errors; no ids, no connection.
+        are not errors; no ids, no connection. Returns how many rows there were
+        (``None`` from a driver that does not say).
 
         Raises :class:`sqlalchemy.exc.SQLAlchemyError` as :meth:`delete` does.
         """
         chunks = self._chunks(session_ids)
         if not chunks:
-            return
+            return 0
         with self._engine().begin() as conn:
-            for keys in chunks:
-                conn.execute(self._delete_in, {"keys": keys})
+            counts = [conn.execute(self._delete_in, {"keys": keys}).rowcount for keys in chunks]
+        return rows_deleted(counts)
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON text under a new random id and return the id."""

@@ -28,7 +28,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .sqlalchemy import _MISSING_SQLALCHEMY, ForkSafeEngine, SQLSessions
+from .sqlalchemy import _MISSING_SQLALCHEMY, ForkSafeEngine, SQLSessions, rows_deleted
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -108,15 +108,18 @@ class AsyncSQLAlchemyBackend(SQLSessions):
         async with self._engine().begin() as conn:
             await conn.execute(self._delete, {"key": key})
 
-    async def delete_many(self, session_ids: Iterable[str]) -> None:
+    async def delete_many(self, session_ids: Iterable[str]) -> int | None:
         """Delete the rows of every id in ``session_ids`` in one transaction: one
-        ``DELETE ... WHERE id_column IN (...)`` per 500 ids. No ids, no connection."""
+        ``DELETE ... WHERE id_column IN (...)`` per 500 ids. No ids, no connection.
+        Returns how many rows there were (``None`` from a driver that does not say)."""
         chunks = self._chunks(session_ids)
         if not chunks:
-            return
+            return 0
         async with self._engine().begin() as conn:
-            for keys in chunks:
-                await conn.execute(self._delete_in, {"keys": keys})
+            counts = [
+                (await conn.execute(self._delete_in, {"keys": keys})).rowcount for keys in chunks
+            ]
+        return rows_deleted(counts)
 
     async def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON text under a new random id and return the id."""

@@ -93,26 +93,29 @@ class SQLiteBackend:
         """
         self._execute(self._delete_sql, (self._key(session_id),))
 
-    def delete_many(self, session_ids: Iterable[str]) -> None:
+    def delete_many(self, session_ids: Iterable[str]) -> int:
         """Delete the records of every id in ``session_ids`` in one transaction: one
         ``DELETE ... WHERE id IN (...)`` per 500 ids. Unknown and repeated ids are not
-        errors; no ids, no statement.
+        errors; no ids, no statement. Returns how many records there were.
 
         Raises :class:`sqlite3.Error` as :meth:`delete` does; then nothing is deleted.
         """
         keys = list(dict.fromkeys(map(self._key, session_ids)))
         if not keys:
-            return
+            return 0
         conn = self.db.connection()
+        deleted = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start : start + CHUNK]
-                conn.execute(self._delete_in_sql.format(", ".join("?" * len(chunk))), chunk)
+                sql = self._delete_in_sql.format(", ".join("?" * len(chunk)))
+                deleted += conn.execute(sql, chunk).rowcount
             conn.execute("COMMIT")
         except BaseException:
             self.db.drop()  # closing the connection rolls back what it began
             raise
+        return deleted
 
     def _key(self, session_id: str) -> str:
         return self.key_prefix + session_id

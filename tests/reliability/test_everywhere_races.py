@@ -171,7 +171,9 @@ def play(send: Send, end_user: Callable[[str], int], seed: int, ops: int, ledger
             )
             answer = json.loads(body)
             assert status == 200 and answer["message"] == "OK", (status, body)
-            assert isinstance(answer["ended"], int) and answer["ended"] >= (0 if keep else 1)
+            # Records really deleted: 0 when another thread's log out everywhere (of
+            # the same user) deleted this session's record first.
+            assert isinstance(answer["ended"], int) and answer["ended"] >= 0
             # keep_current leaves the cookie alone; otherwise it is expired.
             assert bool(cookies) is not keep, cookies
             if not keep:

@@ -63,8 +63,8 @@ class Blocking:
     def delete(self, session_id: str) -> None:
         self.loop.run(self.backend.delete(session_id))
 
-    def delete_many(self, session_ids: Any) -> None:
-        self.loop.run(self.backend.delete_many(session_ids))
+    def delete_many(self, session_ids: Any) -> Any:
+        return self.loop.run(self.backend.delete_many(session_ids))
 
     def create(self, data: dict[str, Any]) -> str:
         return str(self.loop.run(self.backend.create(data)))

@@ -155,9 +155,12 @@ class HalfwayBackend(MemoryBackend):
         self.left -= 1
         super().delete(session_id)
 
-    def delete_many(self, session_ids: Any) -> None:
+    def delete_many(self, session_ids: Any) -> int:
+        existed = 0
         for session_id in session_ids:
+            existed += session_id in self
             self.delete(session_id)
+        return existed
 
 
 def test_a_deletion_failing_part_way_leaves_every_session_findable() -> None:
@@ -171,9 +174,51 @@ def test_a_deletion_failing_part_way_leaves_every_session_findable() -> None:
     assert live <= index.find("user", "alice")  # every live one is still indexed
     backend.left = 100
     # The retry finds all six (the three deleted before the failure were kept in the
-    # index too, and deleting them again is harmless) and finishes the work.
-    assert middleware.end_user_sessions("alice") == 6
+    # index too, and deleting them again is harmless), finishes the work, and counts
+    # the three that were still there: the backend says how many records it deleted.
+    assert middleware.end_user_sessions("alice") == 3
     assert not any(sid in backend for sid in alice)
+    assert index.find("user", "alice") == set()
+
+
+class DeleteOnlyBackend:
+    """A backend of one's own with ``delete`` alone: it cannot say what existed."""
+
+    def __init__(self) -> None:
+        self.records: set[str] = set()
+
+    def delete(self, session_id: str) -> None:
+        self.records.discard(session_id)
+
+
+class UncountingBackend(MemoryBackend):
+    """``delete_many`` that returns ``None``, as a driver without a row count."""
+
+    def delete_many(self, session_ids: Any) -> None:  # type: ignore[override]
+        super().delete_many(session_ids)
+
+
+def test_ended_counts_the_records_deleted_not_stale_index_entries() -> None:
+    # Sessions that expired or were deleted elsewhere leave their index entries until
+    # those expire: a log out everywhere does not count them as ended.
+    app, middleware, backend, index = setup()
+    alice = [login(backend, index, "alice") for _ in range(5)]
+    backend.delete_many(alice[3:])  # gone from the store, still in the index
+    app.set_cookie("session", alice[0])
+    assert body(app.post(EVERYWHERE)) == {"message": "OK", "ended": 3}
+    assert index.find("user", "alice") == set()
+    bob = [login(backend, index, "bob") for _ in range(3)]
+    backend.delete(bob[0])
+    assert middleware.end_user_sessions("bob") == 2
+
+
+@pytest.mark.parametrize("make", [DeleteOnlyBackend, UncountingBackend])
+def test_a_backend_that_cannot_count_reports_every_id_it_was_given(make: Any) -> None:
+    backend, index = make(), MemorySessionIndex()
+    _, middleware = client(backend, index=index, everywhere_path=EVERYWHERE)
+    for sid in ("a1", "a2", "a3"):
+        index.add(sid, 3600, user="alice")
+    assert middleware.end_user_sessions("alice") == 3
     assert index.find("user", "alice") == set()
 
 
