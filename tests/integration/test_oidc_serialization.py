@@ -12,9 +12,12 @@ with :class:`InvalidLogoutToken` or decodes to exactly the original bytes.
 from __future__ import annotations
 
 import base64
+import json
 import string
 from collections.abc import Iterator
+from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +29,13 @@ from oidc_provider import (
     oidc_provider_fixture,  # noqa: F401 - the oidc_provider fixture
 )
 
-from logout_middleware.oidc import DEFAULT_ALGORITHMS, InvalidLogoutToken, OIDCLogout, ProviderError
+from logout_middleware.oidc import (
+    DEFAULT_ALGORITHMS,
+    InvalidLogoutToken,
+    OIDCLogout,
+    ProviderError,
+    verify,
+)
 
 ALPHABET = string.ascii_letters + string.digits + "-_"
 #: Every printable ASCII character outside base64url, and the whitespace a decoder skips.
@@ -225,3 +234,73 @@ def test_a_mutated_token_is_refused_or_decodes_to_the_original(
     assert mutated.count(".") == 2
     assert _decoded(mutated) == _decoded(token)
     assert claims.sid == "op-session-1"
+
+
+def _pyjwt_accepts(token: str, key: Any, alg: str) -> bool:
+    """PyJWT's own verdict on the signature layer: ``PyJWS().decode`` with the key,
+    and a payload that is a JSON object."""
+    try:
+        payload = jwt.PyJWS().decode(token, key, algorithms=[alg])
+        return isinstance(json.loads(payload), dict)
+    except (jwt.PyJWTError, ValueError):
+        return False
+
+
+def _pyjwt_is_strict(provider: OpenIDProvider) -> bool:
+    """Whether this PyJWT refuses a non-canonical spelling (2.12 and later do)."""
+    token = with_unused_bits(provider, "RS256", 2, 2)
+    key = logout_for(provider).keys.key(token_kid(token), "RS256").key
+    spelling = replaced(token, 2, non_canonical(token.split(".")[2])[0])
+    return not _pyjwt_accepts(spelling, key, "RS256")
+
+
+def token_kid(token: str) -> str:
+    kid: str = jwt.get_unverified_header(token)["kid"]
+    return kid
+
+
+_EDITS = st.sampled_from(("pad", "last", "junk", "drop"))
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_signature_layer_agrees_with_pyjwts_own(
+    every_algorithm: OpenIDProvider, data: st.DataObject
+) -> None:
+    # Edits aimed where the rules are (padding, the last character, a stray
+    # character): what PyJWS().decode accepts, the middleware accepts, and nothing
+    # more. With an older PyJWT that accepts non-canonical spellings, only "nothing
+    # more" is checked.
+    alg = data.draw(st.sampled_from(DEFAULT_ALGORITHMS))
+    token = token_for(every_algorithm, alg)
+    oidc = logout_for(every_algorithm)
+    key = oidc.keys.key(token_kid(token), alg)
+    parts = token.split(".")
+    for _ in range(data.draw(st.integers(1, 2))):
+        which = data.draw(st.integers(0, 2))
+        segment, edit = parts[which], data.draw(_EDITS)
+        if edit == "pad":
+            segment += "=" * data.draw(st.integers(1, 3))
+        elif edit == "last" and segment:
+            segment = segment[:-1] + data.draw(st.sampled_from(B64_ORDER))
+        elif edit == "junk":
+            at = data.draw(st.integers(0, len(segment)))
+            segment = segment[:at] + data.draw(st.sampled_from(JUNK)) + segment[at:]
+        elif segment:
+            segment = segment[:-1]
+        parts[which] = segment
+    mutated = ".".join(parts)
+    try:
+        verify.verified_payload(mutated, oidc.algorithms, oidc.keys.key)
+        ours = True
+    except InvalidLogoutToken:
+        ours = False
+    theirs = _pyjwt_accepts(mutated, key.key, alg)
+    assert not ours or theirs, f"accepted what PyJWT refuses: {mutated!r}"
+    if _STRICT.setdefault("strict", _pyjwt_is_strict(every_algorithm)):
+        assert ours == theirs, f"refused what PyJWT accepts: {mutated!r}"
+
+
+_STRICT: dict[str, bool] = {}
