@@ -362,10 +362,13 @@ def _index_down_then_up(stores: EverywhereStores, down: Any) -> None:
         everywhere = call(middleware, EVERYWHERE, a0)
     for answer in [*answers, everywhere]:
         assert_500(answer)
-    # The plain logouts deleted their records but could not unindex them: the index
-    # still lists them, so a retry (or a log out everywhere) finds them. The everywhere
-    # could not read the index, so it deleted nothing.
-    assert stores.index.find("user", "alice") == set(made["alice"])
+    # The plain logouts deleted their records, then their unindexing failed: a
+    # retry (or a log out everywhere) must still find whatever may exist. A frozen
+    # Redis may run the removal scripts it received once it wakes (the records are
+    # gone, so that is right); a stopped PostgreSQL runs nothing. Either way every
+    # live session is listed. The everywhere could not read the index: it deleted
+    # nothing.
+    assert {a0} <= stores.index.find("user", "alice") <= set(made["alice"])
     assert set(stores.live()) == {a0, *made["bob"]}
     for sid in (a1, a2, a3):
         status, _, body, _ = call(middleware, LOGOUT, sid)
