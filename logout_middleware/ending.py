@@ -32,7 +32,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._steps import Call, bulk, drive, run
-from .backends.base import SessionBackend, SessionIndex
+from .backends.base import SessionBackend, SessionIndex, deleted_count
 from .oidc.errors import ProviderError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,12 +196,12 @@ class SessionEnder:
         # record had already gone, its index entry stale, does not count), else every
         # id (a backend without a count: delete() each, or a driver that cannot say).
         ordered = tuple(sorted(ids))
-        ended: int | None = len(ordered) if self.backend is None else 0
+        ended: int | None = len(ordered)
         if self.backend is not None:
+            results = []
             for call in bulk(self.backend, "delete_many", "delete", ordered):
-                deleted = yield call
-                counted = isinstance(deleted, int) and not isinstance(deleted, bool)
-                ended = ended + deleted if counted and ended is not None else None
+                results.append((yield call))
+            ended = deleted_count(results)
         revocation = self.revocation
         if revocation is not None:
             yield from revocation.revoke_calls(tokens)

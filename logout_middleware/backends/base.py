@@ -34,6 +34,7 @@ __all__ = [
     "SessionIndex",
     "SessionStore",
     "delete_sessions",
+    "deleted_count",
     "index_labels",
     "index_ttl",
     "new_session_id",
@@ -102,11 +103,19 @@ def delete_sessions(backend: SessionBackend, session_ids: Iterable[str]) -> int 
     backend raises.
     """
     calls = bulk(backend, "delete_many", "delete", tuple(session_ids))
-    results = [method(*args) for method, args in calls]
-    if not results:
-        return 0
-    counted = len(results) == 1 and type(results[0]) is int
-    return results[0] if counted else None
+    return deleted_count([method(*args) for method, args in calls])
+
+
+def deleted_count(results: Iterable[Any]) -> int | None:
+    """How many records the deletion calls that returned ``results`` removed: their sum
+    when every one is a count (``delete_many``'s), else ``None`` (a ``delete``, or a
+    ``delete_many`` that cannot say)."""
+    total = 0
+    for result in results:
+        if not isinstance(result, int) or isinstance(result, bool):
+            return None
+        total += result
+    return total
 
 
 def new_session_id() -> str:
