@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -88,14 +89,26 @@ class SQLiteFile:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal(conn)
             stat = os.stat(self.path)
         except BaseException:
             conn.close()
             raise
         local.conn, local.pid, local.identity = conn, os.getpid(), (stat.st_dev, stat.st_ino)
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        # Turning WAL on needs the file to itself, and SQLite answers "locked" at once
+        # instead of waiting (workers starting together all open a new file): ask
+        # again until the timeout; another process may well have turned it on.
+        deadline = time.monotonic() + self.timeout
+        while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def execute(
         self, sql: str, params: tuple[Any, ...] = (), *, create: bool = False
