@@ -165,49 +165,64 @@ class LogoutMiddleware(SettingsView):
         if answered:
             request = Request.from_scope(scope)
             if request.path in self._paths:
-                await self._logout(request, receive, send)
+                core = self.core
+                decision = core.decide(request)
+                # A logout on stores that never block awaits nothing but send.
+                if isinstance(decision, EndSessions) and self._inline:
+                    decision = self._end(decision)
+                elif not isinstance(decision, Respond):  # a body to read, a store to await
+                    request, decision = await self._carry_out(request, decision, receive)
+                # Reported before sending: a client gone by now still gets its log line.
+                if decision.report is not None:
+                    core.reporter.report(decision.report, request)
+                response = decision.response
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status,
+                        "headers": response.asgi_headers(),
+                    }
+                )
+                await send({"type": "http.response.body", "body": response.body})
                 return
         await self._downstream(scope, receive, send)
 
     # -- the ASGI adapter of the decision core -----------------------------------------
 
-    async def _logout(self, request: Request, receive: Receive, send: Send) -> None:
+    def _end(self, plan: EndSessions) -> Respond:
+        """End ``plan``'s sessions on stores that never block: one synchronous call."""
+        try:
+            ended = self.ender.run(plan)
+        except Exception as exc:
+            failure = exc
+        else:
+            return self.core.done(plan, ended)
+        # Answered outside the except block, as the WSGI adapter does: nothing raised
+        # later (an on_logout callback) chains this exception into a log.
+        return self.core.failed(plan, failure)
+
+    async def _carry_out(
+        self, request: Request, decision: ReadBody | EndSessions, receive: Receive
+    ) -> tuple[Request, Respond]:
+        """Read the body the core asked for, end the sessions it planned: the request
+        (with its body, if read) and the answer."""
         core = self.core
-        decision = core.decide(request)
         if isinstance(decision, ReadBody):
             request = request.with_body(await read_body(receive, decision.limit))
-            decision = core.decide(request)
-        if isinstance(decision, EndSessions):
-            # Ended here, not in a coroutine of its own: a logout on stores that never
-            # block awaits nothing but send.
-            failure: Exception | None = None
-            ended = 0
-            try:
-                if self._inline:
-                    ended = self.ender.run(decision)
-                else:
-                    ended = await self._shielded(decision, request)
-            except Exception as exc:
-                failure = exc
-            # Answered outside the except block, as the WSGI adapter does: nothing
-            # raised later (an on_logout callback) chains this exception into a log.
-            if failure is not None:
-                decision = core.failed(decision, failure)
-            else:
-                decision = core.done(decision, ended)
-        assert isinstance(decision, Respond)  # the body is there now
-        # Reported before sending: a client gone by now still gets its log line.
-        if decision.report is not None:
-            core.reporter.report(decision.report, request)
-        response = decision.response
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": response.asgi_headers(),
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+            decided = core.decide(request)
+            if not isinstance(decided, EndSessions):
+                assert isinstance(decided, Respond)  # the body is there now
+                return request, decided
+            decision = decided
+        if self._inline:
+            return request, self._end(decision)
+        try:
+            ended = await self._shielded(decision, request)
+        except Exception as exc:
+            failure = exc
+        else:
+            return request, core.done(decision, ended)
+        return request, core.failed(decision, failure)
 
     async def _shielded(self, plan: EndSessions, request: Request) -> int:
         ending = asyncio.ensure_future(drive_async(self.ender.steps(plan)))

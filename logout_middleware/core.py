@@ -159,7 +159,8 @@ class LogoutCore:
         header = request.headers.get("cookie")
         if not header or self.cookie.name not in header:
             return []
-        return cookie_values(header, self.cookie.name)[:MAX_SESSIONS]
+        values = cookie_values(header, self.cookie.name)
+        return values if len(values) <= MAX_SESSIONS else values[:MAX_SESSIONS]
 
     def decide(self, request: Request) -> Decision:
         """What to do with ``request`` (a request on a logout or log out everywhere path)."""
@@ -184,7 +185,7 @@ class LogoutCore:
         location = None if self.redirects is None else self.redirects.location(request)
         https = request.https
         end_headers = () if keep_current else self.expiry.headers(https)
-        texts = tuple(map(decode_value, values))
+        texts = (decode_value(values[0]),) if len(values) == 1 else tuple(map(decode_value, values))
         try:
             session_ids = self._session_ids(texts)
             users = self._users(values) if everywhere else ()

@@ -119,13 +119,11 @@ class Request:
         table = dict(raw)
         # What servers send: lower-case ASCII names, none repeated. Read where needed.
         headers: Mapping[str, str]
-        names = b"".join(table)
-        if len(table) == len(raw) and names.isascii() and (names.islower() or not names):
+        if len(table) == len(raw) and (table.keys() <= _LOWER_NAMES or _lower_names(table)):
             headers = ScopeHeaders(table)
         else:
             headers = _joined(raw)
         server, client = scope.get("server"), scope.get("client")
-        port = server[1] if server else None
         return cls(
             scope.get("method", "GET"),
             path,
@@ -133,9 +131,40 @@ class Request:
             headers,
             (scope.get("query_string") or b"").decode("latin-1"),
             server[0] if server else "",
-            "" if port is None else str(port),
+            _port_text(server[1]) if server else "",
             client[0] if client else None,
         )
+
+
+# Header names seen to be lower-case ASCII (a few hundred at most: a client may send
+# any name; past the bound, new names are checked on each request instead).
+_LOWER_NAMES: set[bytes] = set()
+_MAX_LOWER_NAMES = 512
+
+
+def _lower_names(table: Mapping[bytes, Any]) -> bool:
+    """Whether every name of ``table`` is lower-case ASCII; the names are remembered."""
+    names = b"".join(table)
+    if not (names.isascii() and (names.islower() or not names)):
+        return False
+    if len(_LOWER_NAMES) < _MAX_LOWER_NAMES:
+        _LOWER_NAMES.update(table)
+    return True
+
+
+# The text of the few ports a server listens on.
+_PORTS: dict[Any, str] = {}
+
+
+def _port_text(port: Any) -> str:
+    if type(port) is not int:  # None: a Unix socket
+        return "" if port is None else str(port)
+    text = _PORTS.get(port)
+    if text is None:
+        text = str(port)
+        if len(_PORTS) < 16:
+            _PORTS[port] = text
+    return text
 
 
 def _joined(raw: list[Any]) -> dict[str, str]:

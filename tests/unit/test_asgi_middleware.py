@@ -234,6 +234,24 @@ def test_scope_headers_read_as_the_rule_says_whatever_their_spelling(
         assert described.get(name, "") == expected.get(name, "")
 
 
+def test_the_names_remembered_as_lower_case_are_bounded_and_never_mixed_case() -> None:
+    # Names seen lower-case are remembered so later scopes skip the check; a client
+    # sending endless new names fills the memory to its bound, no further, and every
+    # scope is still read by the rule, remembered names or not.
+    from logout_middleware import request as module
+
+    for i in range(module._MAX_LOWER_NAMES + 50):
+        lower = [(f"x-{i}".encode(), b"1"), (b"cookie", b"a=1")]
+        mixed = [(f"x-{i}".encode(), b"2"), (b"Cookie", b"b=2"), (b"cookie", b"c=3")]
+        twice = [(f"x-{i}".encode(), b"3"), (b"cookie", b"d=4"), (b"cookie", b"e=5")]
+        for raw in (lower, mixed, twice):
+            described = Request.from_scope({"type": "http", "path": "/", "headers": raw})
+            assert dict(described.headers) == _reference_headers(raw)
+            assert described.headers.get("cookie") == _reference_headers(raw)["cookie"]
+    assert len(module._LOWER_NAMES) == module._MAX_LOWER_NAMES  # filled, not past
+    assert all(name.islower() and name.isascii() for name in module._LOWER_NAMES)
+
+
 # -- the logout path ----------------------------------------------------------------------
 
 
