@@ -165,8 +165,7 @@ class LogoutMiddleware(SettingsView):
         if answered:
             request = Request.from_scope(scope)
             if request.path in self._paths:
-                core = self.core
-                decision = core.decide(request)
+                decision = self.core.decide(request)
                 # A logout on stores that never block awaits nothing but send.
                 if isinstance(decision, EndSessions) and self._inline:
                     decision = self._end(decision)
@@ -174,16 +173,9 @@ class LogoutMiddleware(SettingsView):
                     request, decision = await self._carry_out(request, decision, receive)
                 # Reported before sending: a client gone by now still gets its log line.
                 if decision.report is not None:
-                    core.reporter.report(decision.report, request)
-                response = decision.response
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": response.status,
-                        "headers": response.asgi_headers(),
-                    }
-                )
-                await send({"type": "http.response.body", "body": response.body})
+                    self.core.reporter.report(decision.report, request)
+                await send(decision.response.start_message())
+                await send({"type": "http.response.body", "body": decision.response.body})
                 return
         await self._downstream(scope, receive, send)
 

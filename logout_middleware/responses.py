@@ -56,6 +56,12 @@ class Response:
             )
         return list(encoded)
 
+    def start_message(self) -> dict[str, object]:
+        """The ASGI ``http.response.start`` message of this answer (a new one each
+        call, with a new header list, which whoever wraps ``send`` may change)."""
+        return {"type": "http.response.start", "status": self.status,
+                "headers": self.asgi_headers()}
+
     def with_headers(self, extra: Iterable[Header]) -> Response:
         """This answer with ``extra`` headers appended."""
         extra = tuple(extra)
