@@ -21,6 +21,7 @@ __all__ = [
     "optional_strings",
     "positive_seconds",
     "printable_path",
+    "store_instance",
     "strings",
 ]
 
@@ -54,6 +55,17 @@ def flag(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{what} must be True or False; got {value!r}")
     return value
+
+
+def store_instance(value: Any, what: str) -> None:
+    """Refuse a store's class where an instance of it is wanted (``MemoryBackend``
+    for ``MemoryBackend()``): a class has the protocol's methods too, unbound, and
+    every call would fail at the first request instead of here."""
+    if isinstance(value, type):
+        raise ValueError(
+            f"{what} must be a store instance such as {value.__name__}(...), not the "
+            f"class {value.__name__}"
+        )
 
 
 def strings(value: Any, what: str) -> tuple[str, ...]:
