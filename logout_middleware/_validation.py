@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 __all__ = [
@@ -80,10 +80,13 @@ def optional_strings(value: Any, what: str) -> tuple[str, ...]:
     """A string, or a (possibly empty) list of strings, as a tuple without duplicates."""
     if isinstance(value, str):
         return (value,)
-    try:
-        items = tuple(value)
-    except TypeError:
-        items = (value,)
+    if isinstance(value, (bytes, bytearray, Mapping)):  # not lists of strings
+        items: tuple[Any, ...] = (value,)
+    else:
+        try:
+            items = tuple(value)
+        except TypeError:
+            items = (value,)
     if not all(isinstance(v, str) for v in items):
         raise ValueError(f"{what} must be a string or a list of strings; got {value!r}")
     return tuple(dict.fromkeys(items))
@@ -91,6 +94,11 @@ def optional_strings(value: Any, what: str) -> tuple[str, ...]:
 
 def callables(value: Iterable[Callable[..., T]] | Callable[..., T], what: str) -> tuple[Any, ...]:
     """One callable or a list of them, as a tuple."""
+    if isinstance(value, (str, bytes)):  # an import path, not a list of callables
+        raise ValueError(
+            f"{what} must be a callable or a list of callables (the functions themselves, "
+            f"not their import paths); got {value!r}"
+        )
     items = (value,) if callable(value) or not isinstance(value, Iterable) else tuple(value)
     for item in items:
         if not callable(item):

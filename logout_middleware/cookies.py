@@ -173,11 +173,13 @@ class CookieSpec:
 CookieLike = str | CookieSpec | Mapping[str, Any]
 
 
-def to_cookie_spec(value: CookieLike, defaults: Mapping[str, Any]) -> CookieSpec:
+def to_cookie_spec(
+    value: CookieLike, defaults: Mapping[str, Any], what: str = "a cookie"
+) -> CookieSpec:
     """Turn a name, a mapping or a :class:`CookieSpec` into a :class:`CookieSpec`.
 
     A bare name or a mapping takes the missing attributes from ``defaults`` (the
-    session cookie's path, domain and flags).
+    session cookie's path, domain and flags); ``what`` names the setting in errors.
     """
     if isinstance(value, CookieSpec):
         return value
@@ -195,10 +197,23 @@ def to_cookie_spec(value: CookieLike, defaults: Mapping[str, Any]) -> CookieSpec
         }
         if unknown or "name" not in value:
             raise ValueError(
-                "a cookie mapping needs 'name' and may have path, domain, secure, "
+                f"{what}: a cookie mapping needs 'name' and may have path, domain, secure, "
                 f"httponly, samesite, partitioned; got keys {sorted(value)}"
             )
         return CookieSpec(**{**defaults, **value})
     raise ValueError(
-        f"expected a cookie name, a mapping or a CookieSpec; got {type(value).__name__}"
+        f"{what} must be a cookie name such as 'remember_token', a mapping or a CookieSpec; "
+        f"got {value!r}"
     )
+
+
+def cookie_list(value: Any, what: str) -> tuple[CookieLike, ...]:
+    """One cookie (a name, a mapping, a :class:`CookieSpec`) or a list of them."""
+    if isinstance(value, (str, CookieSpec, Mapping)):
+        return (value,)
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        raise ValueError(
+            f"{what} must be a cookie name, a mapping, a CookieSpec or a list of them, "
+            f"such as ['remember_token']; got {value!r}"
+        )
+    return tuple(value)

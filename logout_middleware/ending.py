@@ -105,7 +105,7 @@ class SessionEnder:
         token, ends the sessions it names, then remembers its ``jti``.
         """
         if plan.backchannel is not None:
-            return (yield from self._backchannel(plan.backchannel))
+            return (yield from self._backchannel(plan))
         if plan.everywhere:
             return (yield from self._everywhere(plan))
         labels: Mapping[str, str] = {}
@@ -137,11 +137,12 @@ class SessionEnder:
 
     # -- OpenID Connect --------------------------------------------------------------
 
-    def _backchannel(self, token: str) -> Generator[Call, Any, int]:
+    def _backchannel(self, plan: EndSessions) -> Generator[Call, Any, int]:
         oidc, index = self.oidc, self.index
         assert oidc is not None and index is not None  # the settings ensure both
-        claims = yield partial(oidc.validate_logout_token, remember=False), (token,)
+        claims = yield partial(oidc.validate_logout_token, remember=False), (plan.backchannel,)
         ids = set((yield index.find, claims.lookup))
+        _hide(plan, claims.sid or "", *ids)
         ended = yield from self._end(ids, (), keep_value=None)
         # Remembered once the sessions are gone, so a retry after a failure is no replay.
         yield oidc.remember, (claims,)
@@ -168,6 +169,7 @@ class SessionEnder:
             if labels.get(USER_LABEL):
                 users.add(labels[USER_LABEL])
         ids = (yield from self._find(users)) | set(plan.session_ids)
+        _hide(plan, *ids)
         ids.difference_update(plan.keep)
         keep_value = plan.keep_values[0] if plan.keep_values else None
         ended = yield from self._end(ids, tuple(users), keep_value=keep_value, tokens=plan.tokens)
@@ -213,3 +215,11 @@ class SessionEnder:
         if self.index is not None:
             yield from bulk(self.index, "remove_many", "remove", ordered)
         return len(ordered) if ended is None else ended
+
+
+def _hide(plan: EndSessions, *found: str) -> None:
+    """Add the session ids (and the provider's session id) found while carrying out
+    ``plan`` to the secrets its error texts are scrubbed of: a store's error that
+    names another session of the user is logged, and shown, masked."""
+    known = set(plan.secrets)
+    plan.secrets = (*plan.secrets, *sorted({f for f in found if f and f not in known}))

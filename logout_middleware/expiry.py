@@ -9,11 +9,11 @@ logout answer only picks one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from ._validation import optional_strings, strings
-from .cookies import CookieLike, CookieSpec, to_cookie_spec, validate_domain
+from .cookies import CookieLike, CookieSpec, cookie_list, to_cookie_spec, validate_domain
 from .responses import Header
 
 __all__ = ["CLEAR_SITE_DATA_DIRECTIVES", "CookieExpiry"]
@@ -52,9 +52,13 @@ class CookieExpiry:
         clear_site_data: Iterable[str] | str | None = None,
     ) -> None:
         defaults = cookie_defaults(cookie)
-        if isinstance(also_expire, (str, CookieSpec, Mapping)):
-            also_expire = [also_expire]
-        cookies = (cookie, *(to_cookie_spec(c, defaults) for c in also_expire))
+        cookies = (
+            cookie,
+            *(
+                to_cookie_spec(c, defaults, "each also_expire entry")
+                for c in cookie_list(also_expire, "also_expire")
+            ),
+        )
         domains = tuple(
             validate_domain(d, "each sweep domain")
             for d in optional_strings(sweep_domains, "sweep_domains")

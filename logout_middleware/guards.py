@@ -182,6 +182,11 @@ class CsrfGuard:
                 "csrf_header_name must be a header name such as 'X-XSRF-TOKEN'; "
                 f"got {header_name!r}"
             )
+        if header_name.lower() in _NOT_TOKEN_HEADERS or header_name.lower().startswith("sec-"):
+            raise ValueError(
+                "csrf_header_name must be a header of its own such as 'X-XSRF-TOKEN', which "
+                f"the page's script sets; {header_name!r} is a header the browser sends"
+            )
         if field_name is not None and (
             not isinstance(field_name, str)
             or not field_name
@@ -234,3 +239,11 @@ def _field(body: bytes, name: str) -> str | None:
         return None
     found = {value for key, value in pairs if key == name}
     return found.pop() if len(found) == 1 else None
+
+
+# Headers a browser writes itself (or the logout reads for something else): a script
+# cannot put the token there.
+_NOT_TOKEN_HEADERS = frozenset(
+    {"cookie", "host", "origin", "referer", "content-type", "content-length", "user-agent",
+     "connection", "accept", "accept-encoding", "accept-language", "transfer-encoding"}
+)

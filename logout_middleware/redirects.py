@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
-from ._validation import byte_count
+from ._validation import byte_count, optional_strings
 from .request import Request
 
 __all__ = ["RedirectPolicy", "form_length", "is_valid_host", "safe_next_url", "validate_hosts"]
@@ -49,13 +49,11 @@ def is_valid_host(host: str) -> bool:
 
 def validate_hosts(hosts: Iterable[str] | str) -> frozenset[str]:
     """Validate ``allowed_redirect_hosts`` entries (``host`` or ``host:port``)."""
-    if isinstance(hosts, str):
-        hosts = [hosts]
     result = set()
-    for host in hosts:
+    for host in optional_strings(hosts, "allowed_redirect_hosts"):
         if not is_valid_host(host):
             raise ValueError(
-                "each allowed redirect host must be a host name, optionally with a "
+                "each allowed_redirect_hosts entry must be a host name, optionally with a "
                 f"port, such as 'accounts.example.com'; got {host!r}"
             )
         result.add(host.lower())

@@ -38,7 +38,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._steps import Call, drive, run
-from ._validation import positive_seconds
+from ._validation import positive_seconds, store_instance
 from .backends.base import RevocationStore, SessionIndex
 from .backends.memory_revocation import MemoryRevocationStore
 from .backends.redis_revocation import RedisRevocationStore
@@ -120,6 +120,7 @@ class Revocation:
         index: SessionIndex | None = None,
         user_from_cookie: UserFromCookie | None = None,
     ) -> None:
+        store_instance(store, "revocation")
         if not isinstance(store, RevocationStore):
             raise ValueError(
                 "the revocation store must have revoke(token, ttl) and is_revoked(token), "

@@ -10,12 +10,12 @@ returns the :class:`~logout_middleware.core.LogoutCore` they make up.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._validation import callables, flag, positive_seconds, strings
+from ._validation import callables, flag, positive_seconds, store_instance, strings
 from .backends.base import RevocationStore, SessionBackend, SessionIndex
-from .cookies import CookieLike, CookieSpec, to_cookie_spec
+from .cookies import CookieLike, CookieSpec, cookie_list, to_cookie_spec
 from .core import LogoutCore
 from .events import LogoutEvent, Reporter
 from .expiry import CookieExpiry, cookie_defaults
@@ -70,7 +70,7 @@ def build_core(
 ) -> LogoutCore:
     """Validate the middleware's settings and assemble its core; raises
     :class:`ValueError` that names the setting and says what to write."""
-    _check_stores_and_hooks(backend, revocation, session_id_from_cookie, user_from_cookie)
+    _check_stores_and_hooks(backend, index, revocation, session_id_from_cookie, user_from_cookie)
     paths = _paths(path)
     methods_ = _methods(methods)
     cookie = CookieSpec(
@@ -84,14 +84,14 @@ def build_core(
     )
     csrf = (csrf_cookie_name, csrf_header_name, csrf_cookie_path, csrf_cookie_domain)
     csrf_guard, csrf_cookie = csrf_guard_for(cookie, *csrf, field_name=csrf_field_name)
-    if isinstance(also_expire, (str, CookieSpec, Mapping)):
-        also_expire = (also_expire,)
+    also_expire = cookie_list(also_expire, "also_expire")
     redirects = RedirectPolicy(
         redirect_to,
         next_param=next_param,
         allowed_redirect_hosts=allowed_redirect_hosts,
         max_form_size=max_form_size,
     )
+    _check_form_readers(redirects.max_form_size, csrf_field_name=csrf_field_name, oidc=oidc)
     guard = OriginGuard(trusted_origins)
     return LogoutCore(
         paths=paths,
@@ -152,8 +152,10 @@ def refuse_coroutine_stores(**stores: Any) -> None:
 
 
 def _check_stores_and_hooks(
-    backend: Any, revocation: Any, session_id_from_cookie: Any, user_from_cookie: Any
+    backend: Any, index: Any, revocation: Any, session_id_from_cookie: Any, user_from_cookie: Any
 ) -> None:
+    for what, store in (("backend", backend), ("index", index), ("revocation", revocation)):
+        store_instance(store, what)
     if session_id_from_cookie is not None and not callable(session_id_from_cookie):
         raise ValueError("session_id_from_cookie must be a callable or None")
     if user_from_cookie is not None and revocation is None:
@@ -171,6 +173,17 @@ def _check_stores_and_hooks(
             "backend must have a delete(session_id) method (the SessionBackend "
             f"protocol); got {type(backend).__name__}"
         )
+
+
+def _check_form_readers(max_form_size: int, **readers: Any) -> None:
+    # A setting that only works by reading the form body cannot work without one.
+    if max_form_size == 0:
+        for name, value in readers.items():
+            if value is not None:
+                raise ValueError(
+                    f"{name} reads the request's form body: max_form_size must be more "
+                    "than 0, such as 8192 (the default); got 0"
+                )
 
 
 def _everywhere_paths(
@@ -265,7 +278,18 @@ def csrf_guard_for(
                 "csrf_field_name needs csrf_cookie_name and csrf_header_name: the field "
                 "carries the same double-submit token as the header"
             )
+        if cookie_path != "/" or cookie_domain is not None:
+            raise ValueError(
+                "csrf_cookie_path and csrf_cookie_domain describe the token cookie: set "
+                "csrf_cookie_name and csrf_header_name too, or leave them out"
+            )
         return None, ()
+    if cookie_name == cookie.name:
+        raise ValueError(
+            f"csrf_cookie_name must differ from cookie_name ({cookie.name!r}): the token "
+            "cookie is read by the page's script, the session cookie must not be; use "
+            "a name such as 'XSRF-TOKEN'"
+        )
     token_cookie = to_cookie_spec(
         {"name": cookie_name, "path": cookie_path, "domain": cookie_domain, "httponly": False},
         cookie_defaults(cookie),

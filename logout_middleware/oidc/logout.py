@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._validation import positive_seconds, printable_path
+from .._validation import positive_seconds, printable_path, store_instance
 from ..backends.base import RevocationStore
 from . import labels as label_names
 from ._urls import checked_url
@@ -53,6 +53,7 @@ def _client_id(value: Any) -> str:
 def _replay_cache(value: Any) -> ReplayCache:
     if value is None:
         return MemoryReplayCache()
+    store_instance(value, "replay_cache")
     if isinstance(value, ReplayCache):
         return value
     if isinstance(value, RevocationStore):

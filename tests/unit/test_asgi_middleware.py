@@ -249,7 +249,7 @@ def test_the_names_remembered_as_lower_case_are_bounded_and_never_mixed_case() -
             assert dict(described.headers) == _reference_headers(raw)
             assert described.headers.get("cookie") == _reference_headers(raw)["cookie"]
     assert len(module._LOWER_NAMES) == module._MAX_LOWER_NAMES  # filled, not past
-    assert all(name.islower() and name.isascii() for name in module._LOWER_NAMES)
+    assert all(name == name.lower() and name.isascii() for name in module._LOWER_NAMES)
 
 
 # -- the logout path ----------------------------------------------------------------------

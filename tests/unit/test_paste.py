@@ -270,6 +270,7 @@ def test_every_constructor_option_can_be_written_in_an_ini_file(key: str) -> Non
         "cookie_name": "sid",
         "cookie_path": "/",
         "csrf_cookie_path": "/",
+        "csrf_cookie_domain": "example.com",
         "cookie_domain": "example.com",
         "cookie_samesite": "Strict",
         "also_expire": "a b",
@@ -288,7 +289,7 @@ def test_every_constructor_option_can_be_written_in_an_ini_file(key: str) -> Non
     }
     value = samples.get(key, "true")
     conf = {"backend": "memory:", key: value}
-    if key.startswith("csrf_cookie_name") or key in ("csrf_header_name", "csrf_field_name"):
+    if key.startswith("csrf_"):  # the token cookie's settings go with its name and header
         conf.update(csrf_cookie_name="XSRF-TOKEN", csrf_header_name="X-XSRF-TOKEN")
     if key == "everywhere_path":
         conf["index"] = "memory:"

@@ -114,7 +114,7 @@ def test_allowed_redirect_hosts_are_lower_cased_and_may_be_one_string() -> None:
 
 
 def test_an_allowed_redirect_host_with_a_scheme_is_refused() -> None:
-    with pytest.raises(ValueError, match="each allowed redirect host must be a host name"):
+    with pytest.raises(ValueError, match="each allowed_redirect_hosts entry must be a host name"):
         validate_hosts(["https://sso.example"])
 
 

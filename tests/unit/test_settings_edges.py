@@ -127,7 +127,7 @@ def test_the_app_must_be_callable() -> None:
         ({"clear_site_data": [5]}, "clear_site_data must be a string"),
         ({"trusted_origins": 5}, "trusted_origins must be a string"),
         ({"redirect_to": "/", "next_param": ""}, "next_param must be a non-empty string"),
-        ({"redirect_to": "/", "allowed_redirect_hosts": ["a b"]}, "allowed redirect host"),
+        ({"redirect_to": "/", "allowed_redirect_hosts": ["a b"]}, "allowed_redirect_hosts entry"),
         ({"csrf_cookie_name": "X", "csrf_header_name": "X Y"}, "csrf_header_name must be"),
     ],
 )
