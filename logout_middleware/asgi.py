@@ -221,6 +221,12 @@ class LogoutMiddleware(SettingsView):
         try:
             return await asyncio.shield(ending)
         except asyncio.CancelledError:
+            # Python 3.11+ tells whether this request's task is being cancelled.
+            cancelling = getattr(asyncio.current_task(), "cancelling", None)
+            if ending.cancelled() and not (cancelling is not None and cancelling()):
+                # Not this request: a store call raised CancelledError itself. A
+                # failing store, answered 500 with the cookie expired.
+                raise StoreCancelled("a store call raised CancelledError") from None
             # The request is cancelled; its ending is not: it finishes, then logs.
             self._orphans.add(ending)
             ending.add_done_callback(partial(self._orphan_done, plan, request))
@@ -250,6 +256,11 @@ class LogoutMiddleware(SettingsView):
         return await drive_async(self.ender.user_steps(self._user_to_end(user), keep=keep))
 
 
+class StoreCancelled(Exception):
+    """A store coroutine raised :class:`asyncio.CancelledError` though its request was
+    not cancelled: the logout failed, and is answered and logged as a failing store."""
+
+
 _UNREADABLE = "logout form body unreadable; next ignored"
 
 
@@ -266,6 +277,8 @@ async def read_body(receive: Receive, limit: int) -> bytes:
                     logger.warning(_UNREADABLE)
                 break
             chunk = message.get("body") or b""
+            if not isinstance(chunk, bytes):  # not ASGI: read as no body, as WSGI does
+                chunk = b""
             chunks.append(chunk)
             size += len(chunk)
             if not message.get("more_body"):
@@ -329,6 +342,8 @@ class RevocationFilter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" or scope["type"] == "websocket":
+            if not isinstance(scope.get("headers"), (list, tuple)):  # one pass of any iterable
+                scope = {**scope, "headers": list(scope.get("headers") or ())}
             for name, value in scope["headers"]:
                 if self._name in value and _is_cookie(name):
                     await self._filter(scope, receive, send)

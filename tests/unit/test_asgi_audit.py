@@ -12,8 +12,8 @@ the parity test compares with the WSGI class) and against the docs' behaviour ta
 * the path is matched as Starlette's router reads ``path`` under ``root_path``;
 * a ``send`` that raises comes after the sessions are ended and the logout reported.
 
-Tests marked ``xfail(strict=True)`` pin defects found here; each reason says which
-input, what happens and where.
+The defects found here (one-shot header iterables through the revocation filter, a
+non-bytes body chunk) are fixed; their tests stay, at the end.
 """
 
 from __future__ import annotations
@@ -667,7 +667,7 @@ def test_a_send_that_raises_comes_after_the_session_is_ended_and_reported(
     assert [r.getMessage().split(":")[0] for r in caplog.records] == ["logout ok"]
 
 
-# -- defects ----------------------------------------------------------------------------------
+# -- defects found by this audit, fixed ------------------------------------------------
 
 
 _ONE_SHOT_HEADERS = [
@@ -677,15 +677,6 @@ _ONE_SHOT_HEADERS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asgi.py RevocationFilter.__call__ (for name, value in scope['headers']) "
-    "iterates scope['headers'] and _filter iterates it again; ASGI allows any iterable "
-    "there, and a one-shot one (a generator set by a wrapping middleware) reaches the "
-    "app exhausted: the app sees no headers at all, even for a request without the "
-    "session cookie, which the docs say goes to the app untouched. Without revocation "
-    "the same scope reaches the app intact.",
-)
 @pytest.mark.parametrize(
     "headers", _ONE_SHOT_HEADERS, ids=["other-cookie", "live-session", "no-cookie"]
 )
@@ -701,14 +692,6 @@ def test_revocation_hands_a_one_shot_header_iterable_on_intact(
     assert list(app.scopes[-1]["headers"]) == headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="asgi.py read_body: `b''.join(chunks)` runs after the try block, so an "
-    "http.request message whose body is not bytes (a str, a list: a non-conforming "
-    "server or test client) raises TypeError out of the middleware; the WSGI twin's "
-    "_read_body (middleware.py) reads a non-bytes body as b'' and still answers 303.",
-)
 @pytest.mark.parametrize("body", ["next=/x", [b"next=/x"]], ids=["str", "list"])
 def test_a_body_message_that_is_not_bytes_is_read_as_no_body(body: Any) -> None:
     backend = MemoryBackend({"s1": {}})

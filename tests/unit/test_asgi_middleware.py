@@ -554,6 +554,33 @@ def test_a_logout_cancelled_mid_ending_finishes_it_and_logs(
         assert [(e.outcome, e.status) for e in events] == [("ok", 200)]
 
 
+class CancellingStore:
+    """An async backend whose ``delete`` raises CancelledError by itself (a store
+    client that cancels its own call), while nobody cancelled the request."""
+
+    async def delete(self, session_id: str) -> None:
+        await asyncio.sleep(0)
+        raise asyncio.CancelledError
+
+
+def test_a_store_that_raises_cancelled_error_is_a_failing_store(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    events: list[Any] = []
+    middleware = LogoutMiddleware(AsgiApp(), CancellingStore(), on_logout=[events.append])
+    sent = Sent()
+    with caplog.at_level(logging.INFO, "logout_middleware"):
+        run(middleware(post(cookie="session=s1"), Receive(), sent))
+    start, _body = sent.messages
+    assert start["status"] == 500
+    assert any(n == b"set-cookie" and v.startswith(b"session=;") for n, v in start["headers"])
+    assert [(e.outcome, e.status) for e in events] == [("error", 500)]
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("cancelled (the client went away?)" in m for m in messages)
+    assert any("StoreCancelled" in m for m in messages)
+    assert not middleware._orphans
+
+
 def test_each_answer_gets_a_header_list_of_its_own() -> None:
     """The prebuilt answers are encoded for ASGI once; a wrapper that adds a header to
     the list it is sent (as Starlette's middlewares do) changes that answer only."""
