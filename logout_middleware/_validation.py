@@ -136,3 +136,132 @@ def printable_path(value: Any, what: str) -> str:
     if any(c == ";" or not 0x20 <= ord(c) < 0x7F for c in value):
         raise ValueError(f"{what} must be printable ASCII without ';'; got {value!r}")
     return value
+
+
+# -- appended: counts, files, column pairs and URLs that may hold a password ----------
+
+#: The query parameters whose value :func:`masked_url` hides (``?password=...``).
+_SECRET_QUERY = re.compile(
+    r"([?&;][^=&;#]*(?:pass|pwd|secret|token|key|auth|credential)[^=&;#]*=)([^&;#]*)",
+    re.IGNORECASE,
+)
+_SCHEME = re.compile(r"\A[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def count(value: Any, what: str, example: int = 1) -> int:
+    """A whole number ``>= 0`` (``bool`` refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a whole number >= 0 such as {example}; got {value!r}")
+    return value
+
+
+def file_path(value: Any, what: str = "path", example: str = "sessions.sqlite3") -> str:
+    """A file system path: a non-empty ``str`` or ``os.PathLike[str]`` without NUL."""
+    import os
+
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise ValueError(
+            f"{what} must be a file path, a str or pathlib.Path such as {example!r}; got {value!r}"
+        )
+    return text
+
+
+def distinct_name(value: str, what: str, other: str, other_what: str) -> str:
+    """``value``, a name that must not equal ``other`` (case ignored, as SQL does)."""
+    if value.lower() == other.lower():
+        raise ValueError(
+            f"{what} and {other_what} must name two different columns, such as "
+            f"{other_what}='id' and {what}='data'; got {what}={value!r} and "
+            f"{other_what}={other!r}"
+        )
+    return value
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The parts of ``url`` that :func:`masked_url` hides: the user info's password
+    (the whole user info when it has no ``:``, as a token often is) and the values of
+    query parameters such as ``password=``, ``token=``, ``secret=`` or ``key=``."""
+    secrets: list[str] = []
+    scheme = _SCHEME.match(url)
+    rest = url[scheme.end() :] if scheme else url
+    at = rest.rfind("@")  # the last @: a password may hold an unescaped @ or /
+    if at >= 0:
+        user, colon, password = rest[:at].partition(":")
+        secrets.append(password if colon else user)
+        rest = rest[at + 1 :]
+    secrets += [match.group(2) for match in _SECRET_QUERY.finditer(rest)]
+    return tuple(s for s in secrets if s)
+
+
+def masked_url(url: Any) -> str:
+    """``url`` as it may be shown in a message or a log: the password of its user info
+    written ``***`` (``redis://user:***@host:6379/0``; user info without ``:``, often a
+    token, is all ``***``), as are the values of query parameters such as
+    ``password=``. Anything but a string is shown as its ``repr``."""
+    if not isinstance(url, str):
+        return repr(url)
+    scheme = _SCHEME.match(url)
+    head, rest = (url[: scheme.end()], url[scheme.end() :]) if scheme else ("", url)
+    at = rest.rfind("@")
+    if at >= 0:
+        user, colon, password = rest[:at].partition(":")
+        if not colon:
+            userinfo = "***"  # a lone token, or a password written as a user name
+        else:
+            userinfo = f"{user}:***" if password else f"{user}:"
+        head, rest = f"{head}{userinfo}@", rest[at + 1 :]
+    return head + _SECRET_QUERY.sub(lambda m: m.group(1) + ("***" if m.group(2) else ""), rest)
+
+
+def shown_url(url: Any) -> str:
+    """How a message shows ``url`` after ``got``: the ``repr`` of :func:`masked_url`."""
+    return repr(masked_url(url)) if isinstance(url, str) else repr(url)
+
+
+def without_url_secrets(text: str, url: str) -> str:
+    """``text`` (a driver's message about ``url``) with every secret of ``url`` in it,
+    and ``url`` itself, replaced as :func:`masked_url` writes them."""
+    text = text.replace(url, masked_url(url))
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def redis_url(value: str, what: str) -> str:
+    """A Redis URL that redis-py reads as written: ``redis://`` or ``rediss://`` with a
+    numeric port, if any, and a numeric database, if any (``redis://host:6379/0``;
+    redis-py would silently use database 0 for ``/x``), or ``unix:///path.sock``.
+    Messages show the URL with its password masked."""
+    from urllib.parse import unquote, urlsplit
+
+    form = (
+        "'redis://host:6379/0' (rediss:// for TLS, redis://:password@host:6379/0 with a "
+        "password; the port and the database are numbers) or 'unix:///path/to/redis.sock'"
+    )
+    shown = shown_url(value)
+    if not isinstance(value, str) or not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"{what} must be a Redis URL such as {form}; got {shown}")
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError(
+            f"{what} must be a Redis URL without whitespace or control characters, such "
+            f"as {form}; got {shown}"
+        )
+    if "#" in value:
+        raise ValueError(
+            f"{what} must be a Redis URL without '#' (write a '#' in a password as %23), "
+            f"such as {form}; got {shown}"
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(
+            f"{what} must be a Redis URL whose port is a number, such as {form}; got {shown}"
+        ) from None
+    if parts.scheme != "unix" and not re.fullmatch(r"(/[0-9]*)?/?", unquote(parts.path)):
+        raise ValueError(
+            f"{what} must be a Redis URL whose path is a database number, such as {form}; "
+            f"got {shown}"
+        )
+    return value

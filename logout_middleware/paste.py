@@ -27,7 +27,8 @@ exactly the constructor's keywords):
   ``sweep_domains``, ``clear_site_data``, ``allowed_redirect_hosts``,
   ``on_logout``): items separated by whitespace, commas or newlines;
 * ``None``: the word ``none`` or an empty value, for the options that allow it
-  (``cookie_domain``, ``csrf_cookie_name``, ``redirect_to``...).
+  (``backend``, ``cookie_domain``, ``csrf_cookie_name``, ``redirect_to``,
+  ``clear_site_data``, ``revocation``, ``index``, ``oidc``, ``oidc.replay_cache``...).
   ``cookie_samesite`` is the exception: ``Lax``, ``Strict`` and ``None`` are the
   attribute's values as a browser spells them, and an empty value means no SameSite
   attribute;
@@ -102,8 +103,13 @@ def _samesite(value: str, key: str) -> str | None:
     return value.strip() or None
 
 
-def _store_url(value: str, key: str) -> Any:
-    return value  # a URL: built with its <key>.* options in middleware_options
+def _store_url(value: str, key: str) -> str | None:
+    # A URL, built with its <key>.* options in middleware_options; none/empty: None.
+    return as_optional_str(value, key)
+
+
+def _optional_list(value: str, key: str) -> list[str] | None:
+    return None if as_optional_str(value, key) is None else as_list(value)
 
 
 #: Each ini key of the filter section and the converter of its string.
@@ -127,7 +133,7 @@ OPTIONS: dict[str, Converter] = {
     "csrf_cookie_path": as_str,
     "csrf_cookie_domain": as_optional_str,
     "csrf_field_name": as_optional_str,
-    "clear_site_data": as_list,
+    "clear_site_data": _optional_list,
     "redirect_to": as_optional_str,
     "next_param": as_str,
     "allowed_redirect_hosts": as_list,
@@ -144,7 +150,8 @@ OPTIONS: dict[str, Converter] = {
 
 
 def _replay_cache(value: str, key: str) -> Any:
-    return revocation_store_from_url(value) if value.strip() else None
+    url = as_optional_str(value, key)
+    return None if url is None else revocation_store_from_url(url, what="oidc.replay_cache")
 
 
 #: The ``oidc.<name>`` keys: :class:`~logout_middleware.oidc.OIDCLogout`'s keywords
@@ -225,17 +232,17 @@ def middleware_options(local_conf: Mapping[str, str]) -> dict[str, Any]:
                 f"unknown logout middleware option {key!r} in the ini file; valid "
                 f"options: {', '.join(valid)}"
             )
-    backend_url = plain.pop("backend", "").strip()
+    backend_url = as_optional_str(plain.pop("backend", ""), "backend")
     if not backend_url and stores["backend"]:
         raise ValueError("backend.* options are set but there is no 'backend = URL'")
-    if not backend_url and "revocation" not in plain:
+    if not backend_url and as_optional_str(plain.get("revocation", ""), "revocation") is None:
         raise ValueError(
             "the logout filter needs 'backend = URL' (sqlite:///path, memory:, "
             "redis://..., postgresql+psycopg://...), or 'revocation = URL' for "
             "cookie-only sessions"
         )
     for store in _STORE_URLS:
-        if stores[store] and store not in plain:
+        if stores[store] and as_optional_str(plain.get(store, ""), store) is None:
             raise ValueError(f"{store}.* options are set but there is no '{store} = URL'")
     secret_key = plain.pop("signed_secret_key", None)
     fallbacks = plain.pop("signed_secret_key.fallbacks", None)
@@ -252,7 +259,7 @@ def middleware_options(local_conf: Mapping[str, str]) -> dict[str, Any]:
         options["session_id_from_cookie"] = signed_session_id([*keys, secret_key.strip()])
     options["backend"] = backend_from_url(backend_url, stores["backend"]) if backend_url else None
     for store, from_url in _STORE_URLS.items():
-        if store in options:
+        if options.get(store) is not None:
             options[store] = from_url(options[store], stores[store])
     return options
 

@@ -37,8 +37,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .._validation import count, positive_seconds, redis_url, shown_url
 from .._validation import key_prefix as valid_key_prefix
-from .._validation import positive_seconds
 from .base import new_session_id
 
 __all__ = ["RedisBackend", "RedisSessions", "redis_client"]
@@ -62,13 +62,17 @@ def redis_client(
     A URL (``redis://``, ``rediss://`` or ``unix://``) becomes
     ``redis.Redis.from_url(url, ...)`` (``redis.asyncio.Redis.from_url`` with
     ``asyncio=True``), which does not connect yet, with the given timeouts and
-    ``retries`` immediate retries unless the URL's query string sets them. Anything
+    ``retries`` immediate retries unless the URL's query string sets them. A URL
+    redis-py would misread is refused first: a port or a database that is not a number
+    (``redis://host:6379/x`` would silently be database 0), or a ``#``; the message
+    shows the URL with its password masked (``redis://:***@host:6379/0``). Anything
     else must be a client object with redis-py's methods (``redis.Redis``,
     ``redis.cluster.RedisCluster``, a Sentinel master, or their ``redis.asyncio``
     twins with ``asyncio=True``) and is returned unchanged.
 
     :raises ImportError: for a URL when redis-py is not installed, naming the extra.
-    :raises ValueError: for an unusable argument, or a client of the other kind (an
+    :raises ValueError: for an unusable argument (``retries`` must be a whole number
+        ``>= 0``, not a ``bool``), or a client of the other kind (an
         asyncio client's commands return coroutines: called without ``await`` they
         would do nothing, and a logout would look done).
     """
@@ -89,15 +93,21 @@ def redis_client(
         ):
             if value is not None:
                 positive_seconds(value, f"{name} (or None)")
-        if not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries must be a non-negative integer; got {retries!r}")
+        count(retries, "retries")
+        redis_url(url_or_client, "url_or_client")
         options: dict[str, Any] = {
             "socket_timeout": socket_timeout,
             "socket_connect_timeout": socket_connect_timeout,
             "retry": Retry(NoBackoff(), retries),
         }
         options.update(client_options)
-        return redis.Redis.from_url(url_or_client, **options)
+        try:
+            return redis.Redis.from_url(url_or_client, **options)
+        except ValueError as exc:  # a query value redis-py cannot read (?db=x)
+            raise ValueError(
+                f"url_or_client must be a Redis URL that redis-py can read, such as "
+                f"'redis://host:6379/0'; got {shown_url(url_or_client)} ({exc})"
+            ) from None
     if isinstance(url_or_client, (bytes, bytearray)) or not callable(
         getattr(url_or_client, "delete", None)
     ):

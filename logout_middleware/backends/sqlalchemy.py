@@ -33,6 +33,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .._validation import distinct_name, flag
 from .._validation import key_prefix as valid_key_prefix
 from .base import new_session_id, validate_identifier
 
@@ -50,7 +51,6 @@ _MISSING_SQLALCHEMY = (
 )
 
 
-
 def rows_deleted(counts: Iterable[int]) -> int | None:
     """The rows the ``DELETE`` statements of one call removed, from their ``rowcount``s;
     ``None`` when a driver did not say (a negative count)."""
@@ -60,6 +60,7 @@ def rows_deleted(counts: Iterable[int]) -> int | None:
             return None
         total += count
     return total
+
 
 class SQLSessions:
     """What the SQLAlchemy session backends share: the table as they describe it (only
@@ -87,7 +88,9 @@ class SQLSessions:
         self.key_prefix = key_prefix
         self.table_name = validate_identifier(table, "table")
         self.id_column = validate_identifier(id_column, "id_column")
-        self.data_column = validate_identifier(data_column, "data_column")
+        self.data_column = distinct_name(
+            validate_identifier(data_column, "data_column"), "data_column", id_column, "id_column"
+        )
         if schema is not None:
             validate_identifier(schema, "schema")
         # Only the columns used here: enough for Flask-Session's and Django's tables.
@@ -138,11 +141,13 @@ class SQLAlchemyBackend(SQLSessions):
     :param key_prefix: prepended to the session id; Flask-Session's is ``"session:"``,
         Django's is ``""``.
     :param data_column: the column of the JSON text used by :meth:`create` and
-        :meth:`get` (the store API, for demos and tests; ``delete`` never touches it).
+        :meth:`get` (the store API, for demos and tests; ``delete`` never touches it);
+        another column than ``id_column`` (case ignored).
     :param schema: the table's schema, or ``None`` for the default one.
-    :param create_table: create the table if missing, with a ``VARCHAR(255)`` primary
-        key and a text data column. Off by default: a misspelt name should make the
-        logout fail loudly, not clear an empty table that was just made.
+    :param create_table: ``True`` creates the table if missing, with a ``VARCHAR(255)``
+        primary key and a text data column (``True`` or ``False``). Off by default: a
+        misspelt name should make the logout fail loudly, not clear an empty table
+        that was just made.
 
     :raises ImportError: when SQLAlchemy is not installed, naming the extra.
     :raises ValueError: for a name that is not a plain identifier or a bad setting.
@@ -163,6 +168,7 @@ class SQLAlchemyBackend(SQLSessions):
             import sqlalchemy as sa
         except ImportError as exc:  # pragma: no cover - SQLAlchemy is a dev dependency
             raise ImportError(_MISSING_SQLALCHEMY) from exc
+        create_table = flag(create_table, "create_table")
         if not isinstance(engine, sa.engine.Engine):
             raise ValueError(
                 "engine must be a SQLAlchemy Engine (sqlalchemy.create_engine(url)); "

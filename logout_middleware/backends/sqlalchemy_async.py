@@ -45,7 +45,8 @@ class AsyncSQLAlchemyBackend(SQLSessions):
     :param table: the table name; Flask-Session's default, ``"sessions"``.
     :param id_column: the column that holds ``key_prefix + session_id``.
     :param key_prefix: prepended to the session id.
-    :param data_column: the JSON text column of :meth:`create` and :meth:`get`.
+    :param data_column: the JSON text column of :meth:`create` and :meth:`get`;
+        another column than ``id_column`` (case ignored).
     :param schema: the table's schema, or ``None`` for the default one.
 
     :raises ImportError: when SQLAlchemy is not installed, naming the extra.

@@ -25,6 +25,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from .._validation import distinct_name, flag
+from .._validation import key_prefix as valid_key_prefix
 from .base import new_session_id, validate_identifier
 from .sqlite_file import SQLiteFile
 
@@ -38,15 +40,21 @@ CHUNK = 500
 class SQLiteBackend:
     """Sessions in an SQLite file.
 
-    :param path: the database file (created if missing). ``":memory:"`` is refused:
+    :param path: the database file (created if missing), a ``str`` or
+        ``os.PathLike[str]`` such as :class:`pathlib.Path`. ``":memory:"`` is refused:
         each thread would see its own empty database; use
         :class:`~logout_middleware.MemoryBackend` instead.
     :param table: table name (a plain identifier).
     :param id_column: the column that holds the record key.
-    :param data_column: the column that holds the JSON data (store API only).
-    :param key_prefix: prepended to the session id to form the record key.
+    :param data_column: the column that holds the JSON data (store API only); another
+        column than ``id_column``.
+    :param key_prefix: prepended to the session id to form the record key; a string
+        without control characters.
     :param timeout: seconds to wait for a lock held by another connection.
-    :param create_table: create the table when it does not exist.
+    :param create_table: create the table when it does not exist (``True`` or
+        ``False``).
+
+    :raises ValueError: for a bad setting, naming it and saying what to write.
     """
 
     def __init__(
@@ -60,15 +68,17 @@ class SQLiteBackend:
         timeout: float = 5.0,
         create_table: bool = True,
     ) -> None:
-        if not isinstance(key_prefix, str):
-            raise ValueError(f"key_prefix must be a string; got {key_prefix!r}")
+        key_prefix = valid_key_prefix(key_prefix)
+        create_table = flag(create_table, "create_table")
         #: The database file and this thread's connection to it.
         self.db = SQLiteFile(path, timeout=timeout, owner="SQLiteBackend")
         self.path = self.db.path
         self.timeout = self.db.timeout
         self.table = validate_identifier(table, "table")
         self.id_column = validate_identifier(id_column, "id_column")
-        self.data_column = validate_identifier(data_column, "data_column")
+        self.data_column = distinct_name(
+            validate_identifier(data_column, "data_column"), "data_column", id_column, "id_column"
+        )
         self.key_prefix = key_prefix
         self._execute = self.db.execute
         t, i, d = self.table, self.id_column, self.data_column

@@ -25,7 +25,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from .._validation import positive_seconds
+from .._validation import file_path, positive_seconds
 
 __all__ = ["SQLiteFile"]
 
@@ -33,8 +33,10 @@ __all__ = ["SQLiteFile"]
 class SQLiteFile:
     """The SQLite database at ``path``, reached through per-thread connections.
 
-    :param path: the database file. ``":memory:"`` is refused (each thread would see
-        its own empty database): ``alternative`` names what to use instead.
+    :param path: the database file, a ``str`` or ``os.PathLike[str]`` (anything else,
+        ``bytes`` included, is refused with a :class:`ValueError`). ``":memory:"`` is
+        refused (each thread would see its own empty database): ``alternative`` names
+        what to use instead.
     :param timeout: seconds to wait for a lock held by another connection.
     :param owner: the class name used in error messages.
     :param alternative: the in-process store to suggest instead of ``":memory:"``.
@@ -48,8 +50,8 @@ class SQLiteFile:
         owner: str = "SQLiteFile",
         alternative: str = "MemoryBackend",
     ) -> None:
-        path = os.fspath(path)
-        if not path or path == ":memory:" or path.startswith("file::memory:"):
+        path = file_path(path, "path")
+        if path == ":memory:" or path.startswith("file::memory:"):
             raise ValueError(
                 f"{owner} needs a database file path; for an in-process store use {alternative}"
             )

@@ -25,8 +25,10 @@ relative path, four for an absolute one. An engine built from an SQLAlchemy URL 
 
 Options are strings (from an ini file) and are converted by one explicit table per
 store (:data:`OPTIONS`); an unknown option raises :class:`ValueError` naming it and
-listing the valid ones. Nothing is imported for a store that is not used: ``redis``
-and ``sqlalchemy`` stay optional.
+listing the valid ones. A URL repeated in a message has its password masked
+(``postgresql://user:***@db/app``), and a Redis URL whose port or database is not a
+number is refused before any client is built. Nothing is imported for a store that is
+not used: ``redis`` and ``sqlalchemy`` stay optional.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .._convert import (
     as_optional_str,
     as_str,
 )
+from .._validation import redis_url, shown_url, without_url_secrets
 from .base import SessionIndex
 
 __all__ = ["backend_from_url", "index_from_url", "revocation_store_from_url"]
@@ -106,7 +109,7 @@ def sqlite_path(url: str, what: str) -> str:
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
     if not path:
         raise ValueError(
-            f"{what} = {url!r}: an SQLite URL needs a file, 'sqlite:///relative/path' or "
+            f"{what} = {shown_url(url)}: an SQLite URL needs a file, 'sqlite:///relative/path' or "
             "'sqlite:////absolute/path' (or sqlite:///%(here)s/file.sqlite3)"
         )
     return path
@@ -137,7 +140,7 @@ def store_from_url(
     if url.startswith("sqlite:"):
         return build("sqlite", sqlite_path(url, what))
     if url.startswith(_REDIS_SCHEMES):
-        return build("redis", url)
+        return build("redis", redis_url(url, what))
     if url.startswith("call:") and call:
         factory = as_callable(url[len("call:") :], what)
         if factory is None:
@@ -145,18 +148,20 @@ def store_from_url(
         return factory(**options)
     accepted = [_SPELLING[kind] for kind in stores] + ([_SPELLING["call"]] if call else [])
     listed = f"{', '.join(accepted[:-1])} or {accepted[-1]}"
-    refusal = f"{what} = {url!r} is not a {noun} URL; use {listed}"
+    refusal = f"{what} = {shown_url(url)} is not a {noun} URL; use {listed}"
     if "://" in url and "sqlalchemy" in stores:
         try:
             import sqlalchemy
         except ImportError as exc:  # pragma: no cover - SQLAlchemy is a dev dependency
             raise ImportError(
-                f"{what} = {url!r} needs SQLAlchemy: pip install logout-middleware[sql]"
+                f"{what} = {shown_url(url)} needs SQLAlchemy: pip install logout-middleware[sql]"
             ) from exc
         try:
             engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
-        except sqlalchemy.exc.ArgumentError as exc:  # unparsable, or no such dialect
-            raise ValueError(f"{refusal} (SQLAlchemy: {exc})") from exc
+        except (sqlalchemy.exc.ArgumentError, ValueError) as exc:  # unparsable, no dialect
+            # Not chained: SQLAlchemy's own message may repeat the URL, password and all.
+            reason = without_url_secrets(str(exc), url)
+            raise ValueError(f"{refusal} (SQLAlchemy: {reason})") from None
         return build("sqlalchemy", engine)
     raise ValueError(refusal)
 
@@ -212,14 +217,19 @@ def index_from_url(url: str, options: Mapping[str, str] | None = None) -> Sessio
     )
     if not isinstance(index, SessionIndex):
         raise ValueError(
-            f"index = {url!r} built a {type(index).__name__}, not a session index "
+            f"index = {shown_url(url)} built a {type(index).__name__}, not a session index "
             "(add, find, labels and remove)"
         )
     return index
 
 
-def revocation_store_from_url(url: str, options: Mapping[str, str] | None = None) -> Any:
-    """Build a revocation store from its URL and string options."""
+def revocation_store_from_url(
+    url: str, options: Mapping[str, str] | None = None, *, what: str = "revocation"
+) -> Any:
+    """Build a revocation store from its URL and string options.
+
+    ``what`` names the setting in messages (``oidc.replay_cache`` for the replay cache
+    of the OpenID Connect logout)."""
     from .memory_revocation import MemoryRevocationStore
     from .redis_revocation import RedisRevocationStore
     from .sqlite_revocation import SQLiteRevocationStore
@@ -232,7 +242,7 @@ def revocation_store_from_url(url: str, options: Mapping[str, str] | None = None
     return store_from_url(
         url,
         options,
-        what="revocation",
+        what=what,
         noun="revocation store",
         stores=stores,
         suffix="-revocation",
