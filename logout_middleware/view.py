@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core import LogoutCore
     from .ending import SessionEnder
     from .guards import CsrfGuard, OriginGuard
+    from .oidc import OIDCLogout
 
 __all__ = ["SettingsView"]
 
@@ -43,6 +44,11 @@ class SettingsView:
     def revocation(self) -> RevocationStore | None:
         """The revocation store, if any."""
         return None if self.core.revocation is None else self.core.revocation.store
+
+    @property
+    def oidc(self) -> OIDCLogout | None:
+        """The OpenID Connect logout, if any."""
+        return self.ender.oidc
 
     @property
     def everywhere_path(self) -> str | None:

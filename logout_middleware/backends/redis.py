@@ -37,7 +37,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .._validation import count, positive_seconds, redis_url, shown_url
+from .._masking import shown_url
+from .._validation import count, positive_seconds, redis_url
 from .._validation import key_prefix as valid_key_prefix
 from .base import new_session_id
 

@@ -46,7 +46,8 @@ from .._convert import (
     as_optional_str,
     as_str,
 )
-from .._validation import redis_url, shown_url, without_url_secrets
+from .._masking import shown_url, without_url_secrets
+from .._validation import redis_url
 from .base import SessionIndex
 
 __all__ = ["backend_from_url", "index_from_url", "revocation_store_from_url"]

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._validation import shown_url
+from .._masking import shown_url
 
 __all__ = ["checked_url", "discovery_url", "is_loopback"]
 

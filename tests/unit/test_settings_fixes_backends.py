@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from logout_middleware import SQLiteBackend
-from logout_middleware._validation import masked_url, url_secrets, without_url_secrets
+from logout_middleware._masking import masked_url, url_secrets, without_url_secrets
 from logout_middleware.backends import (
     AsyncRedisBackend,
     AsyncSQLAlchemyBackend,

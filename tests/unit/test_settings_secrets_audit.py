@@ -206,13 +206,6 @@ def test_csrf_cookie_attributes_without_the_token_cookie_are_refused(
 # --- 1. the ini factory: 'none' means None where the constructor allows None ------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="paste.py documents 'none' (or empty) as None for the options that allow it, "
-    "but clear_site_data (as_list), index, revocation and oidc (_store_url) take the "
-    "word as a list item / URL: 'unknown clear_site_data directive(s) [\"none\"]', "
-    "\"index = 'none' is not a session index URL\", oidc: 'needs oidc.client_id'",
-)
 @pytest.mark.parametrize("key", ["clear_site_data", "index", "revocation", "oidc"])
 @pytest.mark.parametrize("word", ["none", ""])
 def test_paste_none_word_means_none_for_every_option_that_allows_none(key: str, word: str) -> None:
@@ -223,12 +216,6 @@ def test_paste_none_word_means_none_for_every_option_that_allows_none(key: str, 
         assert getattr(middleware, key) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a bad oidc.replay_cache URL is reported as \"revocation = '...' is not a "
-    'revocation store URL" (paste._replay_cache calls revocation_store_from_url with '
-    "its default what='revocation'): the message names the wrong ini key",
-)
 def test_a_bad_oidc_replay_cache_url_names_its_own_key() -> None:
     exc = refusal(
         lambda: filter_app_factory(
@@ -246,22 +233,12 @@ def test_a_bad_oidc_replay_cache_url_names_its_own_key() -> None:
 # --- 1. backend constructors --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLiteBackend(None) / SQLiteBackend(3) / SQLiteBackend(b'x') raise bare "
-    "TypeErrors from os.fspath/str.startswith in backends/sqlite_file.py: no fix named",
-)
 @pytest.mark.parametrize("path", [None, 3, b"x.sqlite3"])
 def test_sqlite_backend_bad_path_says_what_to_write(path: Any) -> None:
     exc = refusal(lambda: SQLiteBackend(path))
     assert isinstance(exc, ValueError) and "path" in str(exc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_table='no' (a truthy string) is accepted and creates the table: "
-    "SQLiteBackend and SQLAlchemyBackend never pass create_table through _validation.flag",
-)
 @pytest.mark.parametrize("store", ["sqlite", "sqlalchemy"])
 def test_create_table_must_be_a_bool(store: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="create_table"):
@@ -275,44 +252,21 @@ def test_create_table_must_be_a_bool(store: str, tmp_path: Path) -> None:
                 engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLiteBackend(key_prefix='a\\n') is accepted (sqlite.py checks isinstance "
-    "str only) while SQLAlchemyBackend and RedisBackend refuse control characters "
-    "through _validation.key_prefix: the same setting is validated differently",
-)
 def test_sqlite_key_prefix_is_validated_like_the_other_backends(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="without control characters"):
         SQLiteBackend(tmp_path / "s.sqlite3", key_prefix="a\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLiteBackend(id_column='x', data_column='x') raises a bare "
-    "sqlite3.OperationalError 'duplicate column name' (SQLAlchemy: DuplicateColumnError), "
-    "not a ValueError that says to give the two columns different names",
-)
 def test_same_id_and_data_column_is_a_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="data_column"):
         SQLiteBackend(tmp_path / "s.sqlite3", id_column="x", data_column="x")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RedisBackend(url, retries=True) is accepted (redis.py redis_client checks "
-    "isinstance(retries, int), which bool passes) where every other count refuses bool",
-)
 def test_redis_retries_refuses_a_bool() -> None:
     with pytest.raises(ValueError, match="retries"):
         RedisBackend("redis://127.0.0.1:6379/0", retries=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RedisBackend('redis://h:6379/x') is accepted and silently uses database 0 "
-    "(redis-py ignores an unparsable db), and 'redis://h:notaport/0' raises redis-py's "
-    "'Port could not be cast to integer value' naming neither the setting nor the fix",
-)
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/x", "redis://127.0.0.1:notaport/0"])
 def test_an_unusable_redis_url_is_refused_saying_what_to_write(url: str) -> None:
     exc = refusal(lambda: RedisBackend(url))
@@ -322,12 +276,6 @@ def test_an_unusable_redis_url_is_refused_saying_what_to_write(url: str) -> None
 # --- 2. no secret in an exception message or a repr -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backends/urls.py store_from_url puts the whole URL, password included, in "
-    "its refusal (\"backend = 'postgresql+nosuch://user:<password>@db/x' is not a store "
-    'URL"); a refused URL should be shown with its password masked, as SQLAlchemy does',
-)
 @pytest.mark.parametrize(
     "conf",
     [
@@ -349,12 +297,6 @@ def test_a_refused_store_url_does_not_show_its_password(conf: dict[str, str]) ->
     assert_no_fragment(str(exc), PASSWORD)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="oidc/_urls.py checked_url refuses user info in an OIDC URL but repeats the "
-    'URL, password included, in its message ("must not hold user info (user:password@); '
-    "got 'https://u:<password>@...'\")",
-)
 @pytest.mark.parametrize("setting", ["issuer", "jwks_url", "end_session_endpoint"])
 def test_an_oidc_url_with_a_password_is_refused_without_showing_it(setting: str) -> None:
     url = f"https://u:{PASSWORD}@idp.example.com/x"
