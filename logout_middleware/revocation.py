@@ -43,7 +43,13 @@ from .backends.base import RevocationStore, SessionIndex
 from .backends.memory_revocation import MemoryRevocationStore
 from .backends.redis_revocation import RedisRevocationStore
 from .backends.sqlite_revocation import SQLiteRevocationStore
-from .sessionref import CookieReading, decode_value, read_cookie, session_tokens
+from .sessionref import (
+    CookieReading,
+    decode_value,
+    read_cookie,
+    recorded_tokens,
+    session_tokens,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -77,16 +83,17 @@ logger = logging.getLogger("logout_middleware.revocation")
 
 def cookie_tokens(value: str) -> tuple[str, ...]:
     """The fingerprints recorded for a revoked cookie value: one per canonical
-    identity of the session it names (see :func:`~logout_middleware.sessionref.session_tokens`).
+    identity of the session it names (see
+    :func:`~logout_middleware.sessionref.recorded_tokens`).
 
     ``value`` is the cookie's value as it appears in the header (a WSGI string).
     """
-    return session_tokens(value)
+    return recorded_tokens(value)
 
 
 def cookie_token(value: str) -> str:
     """The first of :func:`cookie_tokens`: a hex SHA-256 digest, never the value."""
-    return session_tokens(value)[0]
+    return recorded_tokens(value)[0]
 
 
 class Revocation:
@@ -166,7 +173,7 @@ class Revocation:
     @staticmethod
     def tokens(values: Iterable[str]) -> tuple[str, ...]:
         """The tokens to record for the cookie values of a logout (sans I/O)."""
-        return tuple(dict.fromkeys(t for v in values if v for t in session_tokens(v)))
+        return tuple(dict.fromkeys(t for v in values if v for t in recorded_tokens(v)))
 
     def revoke(self, tokens: Iterable[str]) -> None:
         """Record ``tokens`` in the store for ``max_age``; raises when the store fails."""
@@ -183,7 +190,9 @@ class Revocation:
         """The index entries ``(key, ttl, labels)`` that refuse, from now on, every
         cookie of ``users`` signed before now, except ``keep_value`` (the cookie value
         of the session kept); written by :class:`~logout_middleware.ending.SessionEnder`."""
-        keep = _tokens(keep_value)[0] if keep_value else ""
+        # The kept session's most particular identity: the signed one when it has one
+        # (a Starlette cookie's data alone is every same-data session's).
+        keep = recorded_tokens(keep_value)[-1] if keep_value else ""
         labels = {"not_before": repr(time.time()), "keep": keep}
         return [(not_before_key(user), self.max_age, labels) for user in users]
 

@@ -42,7 +42,14 @@ import functools
 import hashlib
 import re
 
-__all__ = ["CookieReading", "cookie_values", "decode_value", "read_cookie", "session_tokens"]
+__all__ = [
+    "CookieReading",
+    "cookie_values",
+    "decode_value",
+    "read_cookie",
+    "recorded_tokens",
+    "session_tokens",
+]
 
 # What one of the splitting readers strips around a name or a value, as bytes: what
 # str.strip() strips in latin-1 (Starlette decodes the header as latin-1), and the
@@ -274,25 +281,33 @@ def _lenient_base64(text: str) -> bytes | None:
     """Decode base64 the way ``base64.urlsafe_b64decode`` does after the caller pads
     it: characters outside the alphabet are skipped, and the first complete padding
     ends the data. ``None`` when no padding could make it decode."""
+    return _base64_reading(text)[0]
+
+
+def _base64_reading(text: str) -> tuple[bytes | None, bool]:
+    """:func:`_lenient_base64`'s bytes, and whether a complete padding ended the data
+    before more of the alphabet came (``b64(data)=.ts.sig``: the data alone)."""
     text = _NOT_BASE64.sub("", text).translate(_URLSAFE)
+    early = False
     if "=" in text:
         data, quad, pads = [], 0, 0
-        for c in text:
+        for i, c in enumerate(text):
             if c == "=":
                 if quad >= 2:
                     pads += 1
                     if quad + pads >= 4:
+                        early = bool(text[i + 1 :].strip("="))
                         break
                 continue
             data.append(c)
             quad, pads = (quad + 1) % 4, 0
         text = "".join(data)
     if len(text) % 4 == 1:
-        return None
+        return None, early
     try:
-        return binascii.a2b_base64(text + "=" * (-len(text) % 4))
+        return binascii.a2b_base64(text + "=" * (-len(text) % 4)), early
     except binascii.Error:  # pragma: no cover - the text is clean by now
-        return None
+        return None, early
 
 
 def _token(kind: bytes, *parts: bytes) -> str:
@@ -303,14 +318,29 @@ def _token(kind: bytes, *parts: bytes) -> str:
 
 
 def session_tokens(value: str) -> tuple[str, ...]:
-    """The fingerprints of the canonical identities of one cookie value (1 or 2).
+    """The fingerprints of the canonical identities of one cookie value (1 or 2): a
+    presented value is refused when any of them was recorded.
 
     ``value`` is a value from :func:`read_cookie`. Two spellings that an application
     accepts as one session share a token; see the module's documentation.
     """
+    return _tokens_of(value, recording=False)
+
+
+def recorded_tokens(value: str) -> tuple[str, ...]:
+    """The fingerprints recorded when ``value`` is logged out (1 or 2): those of
+    :func:`session_tokens`, except for a value whose base64 reading stops at a padding
+    before the end. That reading (the data of a Starlette cookie
+    ``b64(data)=.ts.sig``, which every session with the same data shares) is checked,
+    so a signed cookie of WebOb's with anything added after its padding stays
+    revoked, but never recorded: the exact text is, with the signed identity."""
+    return _tokens_of(value, recording=True)
+
+
+def _tokens_of(value: str, *, recording: bool) -> tuple[str, ...]:
     text = _NOT_PRINTABLE.sub("", value)
-    decoded = _lenient_base64(text)
-    if decoded is not None:
+    decoded, early = _base64_reading(text)
+    if decoded is not None and not (recording and early):
         tokens = [_token(b"base64", decoded)]
     else:
         tokens = [_token(b"text", text.encode("ascii"))]
