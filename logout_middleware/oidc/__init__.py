@@ -22,7 +22,7 @@ from __future__ import annotations
 from .algorithms import DEFAULT_ALGORITHMS
 from .claims import BACKCHANNEL_LOGOUT_EVENT, LogoutClaims
 from .errors import InvalidLogoutToken, ProviderError
-from .labels import ID_TOKEN, SID, SUB
+from .labels import ID_TOKEN, ISS, SID, SUB
 from .logout import OIDCLogout
 from .replay import MemoryReplayCache, ReplayCache, RevocationReplayCache, replay_key
 
@@ -30,6 +30,7 @@ __all__ = [
     "BACKCHANNEL_LOGOUT_EVENT",
     "DEFAULT_ALGORITHMS",
     "ID_TOKEN",
+    "ISS",
     "SID",
     "SUB",
     "InvalidLogoutToken",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,10 +29,60 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _opener(url: str, ssl_context: ssl.SSLContext | None) -> urllib.request.OpenerDirector:
-    handlers: list[Any] = [_NoRedirects()]
-    if ssl_context is not None:
-        handlers.append(urllib.request.HTTPSHandler(context=ssl_context))
+def _until(base: type[http.client.HTTPConnection], deadline: float) -> Any:
+    """``base`` whose socket is shut once ``deadline`` passes: a per-read timeout
+    alone lets a provider that drips its answer, a byte at a time, hold a worker."""
+
+    class Connection(base):  # type: ignore[valid-type, misc]
+        _timer: threading.Timer | None = None
+
+        def connect(self) -> None:
+            super().connect()
+            self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+        def _expire(self) -> None:
+            try:
+                if self.sock is not None:
+                    self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+            except OSError:  # already closed
+                pass
+
+        def close(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+            super().close()
+
+    return Connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self._connection = _until(http.client.HTTPConnection, deadline)
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: float, context: ssl.SSLContext | None) -> None:
+        super().__init__(context=context)
+        self._connection = _until(http.client.HTTPSConnection, deadline)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+def _opener(
+    url: str, ssl_context: ssl.SSLContext | None, deadline: float
+) -> urllib.request.OpenerDirector:
+    handlers: list[Any] = [
+        _NoRedirects(),
+        _HTTPHandler(deadline),
+        _HTTPSHandler(deadline, ssl_context),
+    ]
     if is_loopback(urlsplit(url).hostname or ""):
         handlers.append(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
     return urllib.request.build_opener(*handlers)
@@ -41,11 +93,12 @@ def fetch_json(
 ) -> dict[str, Any]:
     """GET ``url`` and return its body, a JSON object.
 
-    Connecting and each wait for data are bounded by ``timeout`` seconds, and the body
-    is read in pieces until ``timeout`` after the start at the latest: a provider that
-    is down fails at once (connection refused), one that accepts but never answers
-    fails after ``timeout``. Redirects are not followed; bodies over
-    :data:`MAX_DOCUMENT` bytes are refused.
+    Connecting and each wait for data are bounded by ``timeout`` seconds, and the whole
+    answer, headers and body, by ``timeout`` after the start: the connection is shut
+    then, however slowly the provider keeps sending. A provider that is down fails at
+    once (connection refused), one that accepts but never answers fails after
+    ``timeout``. Redirects are not followed; bodies over :data:`MAX_DOCUMENT` bytes
+    are refused.
 
     :raises ProviderError: naming ``what`` and ``url``, for any failure.
     """
@@ -53,7 +106,7 @@ def fetch_json(
     # The URL is https, or http on a loopback host: checked where it was configured or read.
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
     try:
-        with _opener(url, ssl_context).open(request, timeout=timeout) as response:
+        with _opener(url, ssl_context, deadline).open(request, timeout=timeout) as response:
             body = bytearray()
             while chunk := response.read1(65536):
                 body += chunk
@@ -67,7 +120,8 @@ def fetch_json(
         raise ProviderError(f"{what} at {url} answered HTTP {exc.code}{moved}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
-        if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+        timed_out = isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError)
+        if timed_out or time.monotonic() >= deadline:  # a read's timeout, or the deadline
             reason = f"no answer within {timeout:g} s"
         raise ProviderError(f"{what} at {url} could not be fetched: {reason}") from None
     try:

@@ -63,9 +63,16 @@ def _time(payload: Mapping[str, Any], name: str) -> float | None:
     value = payload.get(name)
     if value is None and name not in payload:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidLogoutToken(f"the {name} claim must be a number (seconds since 1970)")
-    return float(value)
+    refusal = InvalidLogoutToken(f"the {name} claim must be a number (seconds since 1970)")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise refusal
+    try:
+        seconds = float(value)  # an integer past a float's range overflows
+    except OverflowError:
+        raise refusal from None
+    if not math.isfinite(seconds):
+        raise refusal
+    return seconds
 
 
 def _optional_string(payload: Mapping[str, Any], name: str) -> str | None:
@@ -74,6 +81,11 @@ def _optional_string(payload: Mapping[str, Any], name: str) -> str | None:
     value = payload[name]
     if not isinstance(value, str) or not value:
         raise InvalidLogoutToken(f"the {name} claim must be a non-empty string")
+    if not value.isascii():
+        try:  # JSON may escape a lone surrogate, which no store can hold (RFC 7493)
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidLogoutToken(f"the {name} claim is not Unicode text") from None
     return value
 
 

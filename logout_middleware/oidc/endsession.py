@@ -5,7 +5,7 @@ sign the user straight back in."""
 from __future__ import annotations
 
 import secrets
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = ["end_session_url"]
 
@@ -20,8 +20,9 @@ def end_session_url(
 ) -> str:
     """``endpoint`` with the logout request in its query: ``client_id``,
     ``post_logout_redirect_uri`` when set, ``id_token_hint`` when known, and ``state``
-    (a new random one when ``None``). A query the endpoint already has is kept, minus
-    any of those names."""
+    (a new random one when ``None``). A query the endpoint already has is kept as
+    written (each parameter's own spelling, ``flag`` without ``=`` too), minus any of
+    those names."""
     params = [("client_id", client_id)]
     if post_logout_redirect_uri is not None:
         params.append(("post_logout_redirect_uri", post_logout_redirect_uri))
@@ -30,5 +31,9 @@ def end_session_url(
     params.append(("state", secrets.token_urlsafe(16) if state is None else state))
     parts = urlsplit(endpoint)
     ours = {name for name, _ in params}
-    kept = [(n, v) for n, v in parse_qsl(parts.query, keep_blank_values=True) if n not in ours]
-    return urlunsplit(parts._replace(query=urlencode(kept + params)))
+    kept = [
+        field
+        for field in parts.query.split("&")
+        if field and unquote_plus(field.partition("=")[0]) not in ours
+    ]
+    return urlunsplit(parts._replace(query="&".join([*kept, urlencode(params)])))

@@ -10,6 +10,9 @@ At login, the application passes :meth:`OIDCLogout.session_labels` of the ID tok
 ``oidc_sid``
     ``"<iss> <sid>"``, when the ID token has a ``sid`` (the provider's session): a
     logout token with ``sid`` ends the sessions labelled so.
+``oidc_iss``
+    the issuer (its ``sha256:`` digest when over :data:`PART` characters): whose
+    session it is, where ``oidc_sub`` and ``oidc_sid`` are digests that do not say.
 ``oidc_id_token``, ``oidc_id_token_2``, ``oidc_id_token_3``...
     the ID token, when given, for the ``id_token_hint`` of the RP-initiated logout,
     in consecutive parts of at most :data:`PART` characters (the SQL index stores
@@ -29,6 +32,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "ID_TOKEN",
+    "ISS",
     "MAX_ID_TOKEN",
     "PART",
     "SID",
@@ -42,6 +46,8 @@ __all__ = [
 SID = "oidc_sid"
 #: The label of the provider's user: ``"<iss> <sub>"``.
 SUB = "oidc_sub"
+#: The label of the session's issuer.
+ISS = "oidc_iss"
 #: The first part of the kept ID token; the next are ``oidc_id_token_2``, ``_3``...
 ID_TOKEN = "oidc_id_token"  # noqa: S105 - a label name, not a secret
 #: The most characters of one label value (the SQL index's ``VARCHAR(255)``).
@@ -50,10 +56,11 @@ PART = 255
 MAX_ID_TOKEN = 8192
 
 
-def label_value(issuer: str, value: str) -> str:
+def label_value(issuer: str, value: str | None) -> str:
     """The value of an ``oidc_sid`` or ``oidc_sub`` label: ``"<issuer> <value>"``, or
-    its ``sha256:`` digest when that is over :data:`PART` characters."""
-    text = f"{issuer} {value}"
+    its ``sha256:`` digest when that is over :data:`PART` characters; with ``value``
+    ``None``, the ``oidc_iss`` label's: the issuer, or its digest."""
+    text = issuer if value is None else f"{issuer} {value}"
     if len(text) <= PART:
         return text
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -257,7 +257,7 @@ class OIDCLogout:
                 f"the ID token's iss must be this OIDCLogout's issuer {self.issuer!r}; "
                 f"got {claims.get('iss')!r}"
             )
-        found = {}
+        found = {label_names.ISS: label_names.label_value(self.issuer, None)}
         for name, label in (("sub", label_names.SUB), ("sid", label_names.SID)):
             value = claims.get(name)
             if value is None and name == "sid":
@@ -271,6 +271,17 @@ class OIDCLogout:
             found.update(label_names.id_token_labels(id_token))
         return found
 
+    def _labels_ours(self, labels: Mapping[str, str]) -> bool:
+        # "<iss> <value>" says whose it is; a digest does not, the oidc_iss label does
+        # (a session labelled before that label existed, with digests: not known ours).
+        values = [v for v in (labels.get(label_names.SID), labels.get(label_names.SUB))
+                  if isinstance(v, str)]
+        if any(v.startswith(self.issuer + " ") for v in values):
+            return True
+        return any(v.startswith("sha256:") for v in values) and labels.get(
+            label_names.ISS
+        ) == label_names.label_value(self.issuer, None)
+
     def logout_url(self, labels: Mapping[str, str], *, state: str | None = None) -> str | None:
         """The RP-initiated logout URL of a session, from its index labels: the
         end-session endpoint with ``client_id``, ``post_logout_redirect_uri`` when set,
@@ -283,12 +294,7 @@ class OIDCLogout:
         :raises ProviderError: when the endpoint comes from the discovery document and
             that is unavailable (the local logout stands; only the redirect is lost).
         """
-        prefix = self.issuer + " "
-        ours = any(
-            isinstance(v, str) and v.startswith((prefix, "sha256:"))
-            for v in (labels.get(label_names.SID), labels.get(label_names.SUB))
-        )
-        if not ours:
+        if not self._labels_ours(labels):
             return None
         endpoint = self.end_session_endpoint()
         if endpoint is None:

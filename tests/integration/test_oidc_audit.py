@@ -165,13 +165,6 @@ def test_non_finite_times_in_raw_json_are_refused(
     refused(logout_for(oidc_provider), raw_token(oidc_provider, header, payload), f"{name} claim")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="iat/exp/nbf = 10**400 (an integer too big for a float) in a signed token: "
-    "OverflowError escapes validate_logout_token (math.isfinite on a huge int), the "
-    "back-channel endpoint answers 500 server_error; expected InvalidLogoutToken and 400 "
-    "invalid_request (BCL 2.8, docs/oidc.rst table). logout_middleware/oidc/claims.py:66",
-)
 @pytest.mark.parametrize("name", ["iat", "exp", "nbf"])
 def test_a_huge_integer_time_is_an_invalid_token_not_a_crash(world: World, name: str) -> None:
     session = world.login()
@@ -190,14 +183,6 @@ def test_sid_and_sub_both_end_the_sid_sessions_only(world: World) -> None:
     assert this_device not in world.backend and other_device in world.backend
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a signed logout token whose sid is a lone surrogate ('\\ud800', valid JSON, not "
-    "valid Unicode, RFC 7493 2.1) passes check_claims and reaches the SQLite index, whose "
-    "encode raises: 500 server_error, which the provider retries forever; expected 400 "
-    "invalid_request (or 200 ended 0 as on the memory index). "
-    "logout_middleware/oidc/claims.py:71 (_optional_string accepts any str)",
-)
 def test_a_sid_that_is_not_unicode_is_400_on_the_sqlite_index(
     oidc_provider: OpenIDProvider, tmp_path: Any
 ) -> None:
@@ -425,14 +410,6 @@ def test_asgi_with_content_length_in_two_chunks_is_200(oidc_provider: OpenIDProv
     assert _asgi_post(app, [body[:40], body[40:]], headers) == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a valid back-channel POST whose body comes chunked (Transfer-Encoding: chunked, "
-    "or HTTP/2 without Content-Length) is refused 400 'must be an "
-    "application/x-www-form-urlencoded form', though it is one (RFC 9112 6.1; BCL 2.5 asks "
-    "only for a form POST); expected 200, the body read up to max_form_size. "
-    "logout_middleware/redirects.py:151-153 via core.py:286",
-)
 def test_asgi_chunked_body_without_content_length_is_read(oidc_provider: OpenIDProvider) -> None:
     app = ASGILogoutMiddleware(
         _asgi_app, MemoryBackend(), index=MemorySessionIndex(), oidc=logout_for(oidc_provider)
@@ -555,14 +532,6 @@ def dripping() -> Iterator[int]:
         thread.join(3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a provider that answers its status line and then drips header bytes (one per "
-    "0.1 s) holds the fetch for as long as it drips (2 s with timeout=0.5): the deadline "
-    "is checked only while reading the body; docs/oidc.rst 'Every fetch is bounded by "
-    "timeout ... an outage never holds a worker longer than one timeout'. "
-    "logout_middleware/oidc/_fetch.py:56 (only per-recv socket timeouts until the body)",
-)
 def test_a_provider_dripping_its_headers_is_cut_off_at_the_timeout(dripping: int) -> None:
     oidc = OIDCLogout(f"http://127.0.0.1:{dripping}", "app", timeout=0.5)
     start = time.monotonic()
@@ -617,12 +586,6 @@ def test_an_endpoint_query_is_kept_and_our_names_replaced(oidc_provider: OpenIDP
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="end_session_endpoint '...?flag&a=1' (a parameter without '='): the URL built "
-    "sends 'flag=&a=1', another query; the docstring says 'A query the endpoint already has "
-    "is kept'. logout_middleware/oidc/endsession.py:33-34 (parse_qsl + urlencode re-encode)",
-)
 def test_a_valueless_endpoint_parameter_is_kept_as_written(oidc_provider: OpenIDProvider) -> None:
     endpoint = oidc_provider.end_session_endpoint + "?flag&a=1"
     oidc = logout_for(oidc_provider, end_session_endpoint=endpoint)
@@ -640,14 +603,6 @@ def test_an_unusable_configured_end_session_endpoint_is_refused(
         logout_for(oidc_provider, end_session_endpoint=endpoint)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a session labelled by another issuer's OIDCLogout with a long sub (its labels "
-    "stored as 'sha256:...'): this issuer's logout_url treats it as its own and sends the "
-    "other provider's ID token as id_token_hint to this provider; docs/oidc.rst 'It is None "
-    "for a session without OIDC labels of this issuer'. "
-    "logout_middleware/oidc/logout.py:288 (any 'sha256:' value counts as ours)",
-)
 def test_a_hashed_label_of_another_issuer_gives_no_logout_url() -> None:
     with OpenIDProvider() as mine, OpenIDProvider() as other:
         here = logout_for(mine, end_session_endpoint=mine.end_session_endpoint)

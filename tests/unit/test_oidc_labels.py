@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logout_middleware.backends import MemorySessionIndex, SQLiteSessionIndex
-from logout_middleware.oidc import ID_TOKEN, SID, SUB, OIDCLogout
+from logout_middleware.oidc import ID_TOKEN, ISS, SID, SUB, OIDCLogout
 from logout_middleware.oidc.labels import (
     MAX_ID_TOKEN,
     PART,
@@ -36,18 +36,21 @@ def claims(**changes: Any) -> dict[str, Any]:
 
 
 def test_label_names_are_the_documented_contract() -> None:
-    assert (SID, SUB, ID_TOKEN) == ("oidc_sid", "oidc_sub", "oidc_id_token")
+    assert (SID, SUB, ISS, ID_TOKEN) == ("oidc_sid", "oidc_sub", "oidc_iss", "oidc_id_token")
 
 
 def test_both_label_kinds_from_an_id_token_with_a_sid() -> None:
     assert make().session_labels(claims()) == {
+        "oidc_iss": ISSUER,
         "oidc_sub": f"{ISSUER} user-1",
         "oidc_sid": f"{ISSUER} op-session-1",
     }
 
 
 def test_only_the_sub_label_without_a_sid() -> None:
-    assert make().session_labels(claims(sid=None)) == {"oidc_sub": f"{ISSUER} user-1"}
+    assert make().session_labels(claims(sid=None)) == {
+        "oidc_iss": ISSUER, "oidc_sub": f"{ISSUER} user-1"
+    }
 
 
 def test_labels_pass_the_index_stores_checks(tmp_path: Any) -> None:
@@ -96,7 +99,7 @@ def test_the_id_token_is_kept_in_parts_that_fit_the_sql_index(size: int) -> None
 
 def test_an_id_token_over_the_limit_is_not_kept() -> None:
     labels = make().session_labels(claims(), id_token="x" * (MAX_ID_TOKEN + 1))
-    assert set(labels) == {"oidc_sub", "oidc_sid"}
+    assert set(labels) == {"oidc_iss", "oidc_sub", "oidc_sid"}
     assert id_token_labels("") == {} and id_token_of({}) is None
 
 
