@@ -164,6 +164,8 @@ class LogoutCore:
 
     def decide(self, request: Request) -> Decision:
         """What to do with ``request`` (a request on a logout or log out everywhere path)."""
+        if request.body is not None and len(request.body) > self.max_form_size:
+            request = request.with_body(b"")  # a body of no stated length, too long
         if request.path in self.backchannel_paths:
             return self._backchannel(request)
         if request.method not in self.methods:

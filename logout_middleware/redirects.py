@@ -144,11 +144,16 @@ def _param(query: str, name: str) -> str | None:
 
 def form_length(request: Request, max_size: int) -> int:
     """The body bytes to read for a urlencoded form field: its ``Content-Length`` when
-    the body is such a form of at most ``max_size`` bytes, else 0 (nothing to read)."""
+    the body is such a form of at most ``max_size`` bytes; ``max_size + 1`` for such a
+    form without a ``Content-Length`` whose end the server marks (chunked, HTTP/2:
+    :attr:`Request.body_terminated`), so that one too long is seen as such and read
+    as no body; else 0 (nothing to read)."""
     content_type = request.header("content-type").split(";", 1)[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    if content_type != "application/x-www-form-urlencoded" or max_size <= 0:
         return 0
     length = request.header("content-length").strip()
+    if not length and request.body_terminated:
+        return max_size + 1
     if not _DIGITS.match(length) or not 0 < int(length) <= max_size:
         return 0
     return int(length)

@@ -41,6 +41,10 @@ class Request:
     :ivar server_port: the server's port, as a string, likewise.
     :ivar remote_addr: the peer's address, for logs and events.
     :ivar body: the request body when the core asked for it, else ``None``.
+    :ivar body_terminated: whether the body can be read to its end without a
+        ``Content-Length`` (a chunked or HTTP/2 body): always under ASGI; under WSGI
+        when the server says so (``wsgi.input_terminated``, as gunicorn, waitress and
+        mod_wsgi do).
     """
 
     method: str
@@ -52,6 +56,7 @@ class Request:
     server_port: str = ""
     remote_addr: str | None = None
     body: bytes | None = None
+    body_terminated: bool = False
 
     def header(self, name: str) -> str:
         """The header ``name`` (lower case), or ``""`` when it was not sent."""
@@ -75,6 +80,7 @@ class Request:
             self.server_port,
             self.remote_addr,
             body,
+            self.body_terminated,
         )
 
     @classmethod
@@ -94,6 +100,8 @@ class Request:
             get("SERVER_NAME", ""),
             get("SERVER_PORT", ""),
             get("REMOTE_ADDR"),
+            None,
+            get("wsgi.input_terminated") is True,
         )
 
     @classmethod
@@ -133,6 +141,8 @@ class Request:
             server[0] if server else "",
             _port_text(server[1]) if server else "",
             client[0] if client else None,
+            None,
+            True,  # receive says where the body ends
         )
 
 

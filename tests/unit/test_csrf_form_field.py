@@ -152,7 +152,8 @@ def test_the_header_when_sent_decides(header: str, body: str, expected: tuple[An
         ("application/json", "auto", REFUSED),
         ("text/plain", "auto", REFUSED),
         (None, "auto", REFUSED),
-        (FORM, None, REFUSED),  # no length: not read
+        (FORM, None, ENDED),  # no length, the end marked (chunked, HTTP/2): read
+        (FORM, "", ENDED),
         (FORM, "abc", REFUSED),
         (FORM, "0", REFUSED),
         (FORM, "99999", REFUSED),  # over max_form_size
@@ -163,7 +164,26 @@ def test_only_a_small_urlencoded_form_is_read(
 ) -> None:
     body = f"_csrf={TOKEN}".encode()
     env = environ(body, content_type=content_type, length=length)
+    env["wsgi.input_terminated"] = True  # as gunicorn marks it; ASGI always does
     assert both(env, body) == expected
+
+
+@pytest.mark.parametrize("size", [1, 100, 8192, 8193, 20000])
+def test_a_form_of_no_stated_length_is_read_up_to_max_form_size(size: int) -> None:
+    # Read to its end when the server marks it; past max_form_size it is no form.
+    body = f"_csrf={TOKEN}&pad=".encode()
+    body += b"x" * max(size - len(body), 0)
+    env = environ(body, length=None)
+    env["wsgi.input_terminated"] = True
+    assert both(env, body) == (ENDED if len(body) <= 8192 else REFUSED)
+
+
+def test_a_wsgi_form_of_no_stated_length_is_not_read_unless_the_server_marks_its_end() -> None:
+    # PEP 3333: reading past an unstated length may block; only the server knows.
+    body = f"_csrf={TOKEN}".encode()
+    middleware = LogoutMiddleware(hello_app, MemoryBackend({"s1": {}}), **CSRF,
+                                  csrf_field_name="_csrf")
+    assert checked_call(middleware, environ(body, length=None), body).status == 403
 
 
 def test_the_cookie_is_still_required() -> None:
