@@ -4,11 +4,14 @@ need and kept.
 Only three members are read: ``issuer``, which must equal the configured issuer
 exactly (else the document is refused: it describes another provider); ``jwks_uri``;
 and ``end_session_endpoint`` (RP-Initiated Logout 1.0), both held to the same URL rule
-as the settings (https, or http on a loopback host).
+as the settings (https, or http on a loopback host). An unusable ``jwks_uri`` refuses
+the document; an unusable ``end_session_endpoint`` is logged and read as none, so that
+the back-channel logout, which does not need it, still works.
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +23,8 @@ from ._urls import checked_url, discovery_url
 from .errors import ProviderError
 
 __all__ = ["Discovery", "ProviderMetadata"]
+
+logger = logging.getLogger("logout_middleware.oidc")
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class ProviderMetadata:
 def parse_metadata(document: Mapping[str, Any], issuer: str, url: str) -> ProviderMetadata:
     """Check a discovery document against the configured ``issuer``.
 
-    :raises ProviderError: for another issuer or a member that is not a usable URL.
+    :raises ProviderError: for another issuer or a ``jwks_uri`` that is not a usable URL.
     """
     if document.get("issuer") != issuer:
         raise ProviderError(
@@ -52,7 +57,10 @@ def parse_metadata(document: Mapping[str, Any], issuer: str, url: str) -> Provid
         try:
             urls[member] = None if value is None else checked_url(value, member)
         except ValueError as exc:
-            raise ProviderError(f"the discovery document at {url}: {exc}") from None
+            if member == "jwks_uri":
+                raise ProviderError(f"the discovery document at {url}: {exc}") from None
+            logger.warning("the discovery document at %s: %s; no RP-initiated logout", url, exc)
+            urls[member] = None
     return ProviderMetadata(issuer, urls["jwks_uri"], urls["end_session_endpoint"], document)
 
 

@@ -4,6 +4,7 @@ down, frozen or wrong fails fast with a clear error."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -229,7 +230,6 @@ def test_an_issuer_with_a_path_is_discovered_under_it() -> None:
         ("jwks_uri", "http://idp.example/jwks", "must use https"),
         ("jwks_uri", "file:///etc/passwd", "must be an https URL"),
         ("jwks_uri", 42, "must be an https URL"),
-        ("end_session_endpoint", "http://idp.example/logout", "must use https"),
     ],
 )
 def test_unusable_urls_in_the_discovery_document_are_refused(
@@ -238,6 +238,20 @@ def test_unusable_urls_in_the_discovery_document_are_refused(
     oidc_provider.discovery_overrides[member] = value
     with pytest.raises(ProviderError, match=message):
         logout_for(oidc_provider).validate_logout_token(oidc_provider.logout_token())
+
+
+@pytest.mark.parametrize("value", ["http://idp.example/logout", "javascript:x", 42])
+def test_an_unusable_end_session_endpoint_does_not_stop_the_back_channel(
+    oidc_provider: OpenIDProvider, value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The back-channel logout needs the keys, not the end-session endpoint: that one
+    # is logged and read as none (no RP-initiated logout).
+    oidc_provider.discovery_overrides["end_session_endpoint"] = value
+    oidc = logout_for(oidc_provider)
+    with caplog.at_level(logging.WARNING, "logout_middleware.oidc"):
+        assert oidc.validate_logout_token(oidc_provider.logout_token()).jti
+    assert oidc.end_session_endpoint() is None
+    assert any("no RP-initiated logout" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(
