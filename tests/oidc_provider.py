@@ -276,6 +276,8 @@ class OpenIDProvider:
         self.discovery_overrides: dict[str, Any] = {}
         #: ``endpoint -> (status, body)`` answered instead of the real thing.
         self.responses: dict[str, tuple[int, bytes]] = {}
+        #: Seconds an endpoint ("discovery", "jwks"...) waits before it answers.
+        self.delays: dict[str, float] = {}
         self.thawed = threading.Event()
         self.thawed.set()
         self.stopping = False
@@ -407,6 +409,7 @@ class OpenIDProvider:
             self.requests[endpoint] += 1
             if endpoint == "end_session":
                 self.end_sessions.append(query)
+        time.sleep(self.delays.get(endpoint, 0.0))
         if endpoint in self.responses:
             status, body = self.responses[endpoint]
             return Reply(status, "application/json", body)

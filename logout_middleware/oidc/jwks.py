@@ -134,9 +134,16 @@ class KeySet:
         self._cache: Fetched[Keys] = Fetched(self._fetch, interval)
 
     def _fetch(self) -> Keys:
+        # One timeout for the whole fetch: the discovery document (on first need) and
+        # the key set share it, so a cold fetch never holds a worker for two.
+        deadline = time.monotonic() + self._timeout
         url = self._url()
         document = fetch_json(
-            url, "the key set (JWKS)", timeout=self._timeout, ssl_context=self._ssl_context
+            url,
+            "the key set (JWKS)",
+            timeout=self._timeout,
+            ssl_context=self._ssl_context,
+            deadline=deadline,
         )
         return Keys(document, url)
 

@@ -336,6 +336,20 @@ def test_a_frozen_provider_times_out_within_the_bound(
     assert timeout * 0.9 <= elapsed < timeout + MARGIN
 
 
+def test_discovery_and_the_key_set_share_one_timeout(oidc_provider: OpenIDProvider) -> None:
+    # Each answers within the timeout, the two together do not: a cold fetch is cut
+    # at one timeout, not two; once discovery is kept, the key set has its own.
+    timeout = 2.0
+    oidc = logout_for(oidc_provider, timeout=timeout, jwks_url=None)
+    oidc_provider.delays.update(discovery=0.6 * timeout, jwks=0.6 * timeout)
+    token = oidc_provider.logout_token()
+    start = time.monotonic()
+    with pytest.raises(ProviderError, match=f"no answer within {timeout:g} s"):
+        oidc.validate_logout_token(token)
+    assert time.monotonic() - start < timeout + MARGIN
+    assert oidc_provider.requests["discovery"] == 1 and oidc_provider.requests["jwks"] == 1
+
+
 def test_a_frozen_provider_holds_many_threads_for_one_timeout(
     oidc_provider: OpenIDProvider,
 ) -> None:
