@@ -289,10 +289,7 @@ class LogoutCore:
             if limit:
                 return ReadBody(limit)
             return Respond(_BAD_BACKCHANNEL_FORM)
-        # The form's fields, split by hand: parse_qsl would decode the whole token.
-        found = [
-            field[13:] for field in request.body.split(b"&") if field.startswith(b"logout_token=")
-        ]
+        found = _raw_fields(request.body, "logout_token")
         token = unquote_plus(found[0].decode("latin-1")).strip() if len(found) == 1 else ""
         if not token:
             return Respond(_NO_LOGOUT_TOKEN)
@@ -335,6 +332,21 @@ def _keep_current(query: str, body: bytes | None) -> bool | None:
     if len(answers) != 1:
         return None if answers else False
     return answers.pop()
+
+
+def _raw_fields(body: bytes, name: str) -> list[bytes]:
+    """The still-encoded values of the form field ``name``, split by hand (parse_qsl
+    would decode every value, a whole logout token); a field's name is decoded only
+    when it holds an escape (``logout%5Ftoken`` is ``logout_token`` too)."""
+    encoded = name.encode("latin-1")
+    found = []
+    for field in body.split(b"&"):
+        key, _, value = field.partition(b"=")
+        if key == encoded or (
+            (b"%" in key or b"+" in key) and unquote_plus(key.decode("latin-1")) == name
+        ):
+            found.append(value)
+    return found
 
 
 def _kind(plan: EndSessions) -> Kind:

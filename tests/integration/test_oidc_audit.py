@@ -354,6 +354,14 @@ def test_the_same_token_twice_in_the_form_is_400(world: World) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.parametrize("name", ["logout%5Ftoken", "logout%5ftoken", "%6Cogout_token"])
+def test_the_field_name_is_read_as_a_form_decoder_reads_it(world: World, name: str) -> None:
+    token = world.provider.logout_token()
+    world.post(f"{name}={token}")  # an escaped name is the same field
+    other = world.provider.logout_token()
+    world.post(f"logout_token={other}&{name}={other}", status=400)  # given twice
+
+
 def test_other_form_fields_and_padding_around_the_token_are_fine(world: World) -> None:
     token = world.provider.logout_token()
     world.post(f"a=1&logout_token=%20{token}%0D%0A&b=&c")
