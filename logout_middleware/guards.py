@@ -48,9 +48,10 @@ from .sessionref import cookie_values
 __all__ = ["CsrfGuard", "OriginGuard", "normalize_origin", "request_origin"]
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-# scheme://host[:port], ASCII only; a host is a name or a bracketed IPv6 literal.
+# scheme://host[:port], ASCII only; a host is a name (dot-separated labels, none
+# empty; a trailing dot is another host) or a bracketed IPv6 literal.
 _ORIGIN = re.compile(
-    r"\A(https?)://(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::([0-9]{1,5}))?\Z",
+    r"\A(https?)://(\[[0-9a-f:.]+\]|(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?)(?::([0-9]{1,5}))?\Z",
     re.ASCII | re.IGNORECASE,
 )
 # A subdomain wildcard in trusted_origins: scheme://*.parent[:port].
@@ -60,14 +61,20 @@ _WILDCARD = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=1024)
 def normalize_origin(origin: str) -> str | None:
     """Return ``scheme://host:port`` in lower case, or ``None`` if not an origin.
 
     Only ``http`` and ``https`` origins are recognised; the default port is made
     explicit, so ``http://H`` and ``http://h:80`` normalise alike. Never raises.
-    Results are cached (a site sees few distinct origins; the cache is bounded).
+    Results are cached (a site sees few distinct origins; the cache is bounded, and
+    holds no value longer than a host name can be).
     """
+    if len(origin) > 300:
+        return _normalize(origin)
+    return _normalize_cached(origin)
+
+
+def _normalize(origin: str) -> str | None:
     match = _ORIGIN.match(origin.strip(" \t"))
     if match is None:
         return None
@@ -81,11 +88,16 @@ def normalize_origin(origin: str) -> str | None:
     return f"{scheme}://{host}:{port}"
 
 
+_normalize_cached = functools.lru_cache(maxsize=1024)(_normalize)
+
+
 def request_origin(request: Request) -> str | None:
     """Return the normalised origin this request was addressed to."""
     host = request.header("host")
     if not host:
         host = request.server_name
+        if ":" in host and not host.startswith("["):  # an IPv6 address
+            host = f"[{host}]"
         if request.server_port:
             host = f"{host}:{request.server_port}"
     return normalize_origin(f"{request.scheme}://{host}")

@@ -167,3 +167,44 @@ def test_latin1_tokens_are_compared_byte_for_byte() -> None:
     cookie = {"cookie": "XSRF-TOKEN=\xe9t\xe9"}
     assert guard.refuses(post({**cookie, "x-xsrf-token": "\xe9t\xe9"})) is None
     assert guard.refuses(post({**cookie, "x-xsrf-token": "ete"})) == "double-submit token mismatch"
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://..example.com", "https://a..example.com", "https://.a.example.com",
+               "https://...", "http://a..b:80"],
+)
+def test_a_host_with_an_empty_label_is_no_origin(origin: str) -> None:
+    from logout_middleware.guards import normalize_origin
+
+    assert normalize_origin(origin) is None
+    guard = OriginGuard(["https://*.example.com"])
+    request = Request("POST", "/logout", "https", {"host": "app.example.com",
+                                                   "origin": origin,
+                                                   "sec-fetch-site": "cross-site"})
+    assert guard.refuses(request) is not None
+
+
+def test_a_trailing_dot_is_another_host() -> None:
+    from logout_middleware.guards import normalize_origin
+
+    assert normalize_origin("https://example.com.") == "https://example.com.:443"
+    assert not OriginGuard(["https://*.example.com"]).is_trusted("https://a.example.com.:443")
+
+
+def test_without_a_host_header_an_ipv6_server_address_is_bracketed() -> None:
+    request = Request("POST", "/logout", "http", {}, server_name="::1", server_port="8000")
+    assert request_origin(request) == "http://[::1]:8000"
+    same = Request("POST", "/logout", "http", {"origin": "http://[::1]:8000"},
+                   server_name="::1", server_port="8000")
+    assert OriginGuard().refuses(same) is None
+
+
+def test_a_long_origin_is_read_alike_and_not_cached() -> None:
+    from logout_middleware import guards
+
+    long_host = "a" * 40 + ("." + "b" * 60) * 5
+    origin = f"https://{long_host}"
+    assert len(origin) > 300
+    before = guards._normalize_cached.cache_info().currsize
+    assert guards.normalize_origin(origin) == f"{origin}:443"
+    assert guards._normalize_cached.cache_info().currsize == before
