@@ -32,7 +32,12 @@ The kit imports no framework: it reads responses by their attributes.
 
 from __future__ import annotations
 
-from .assertion import assert_cookie_deleted, response_headers, set_cookie_header
+from .assertion import (
+    assert_cookie_deleted,
+    response_headers,
+    set_cookie_header,
+    set_cookie_headers,
+)
 from .parsing import SetCookie, parse_set_cookie
 from .problems import cookie_problems
 from .store import CookieStore, Received, StoredCookie
@@ -47,4 +52,5 @@ __all__ = [
     "parse_set_cookie",
     "response_headers",
     "set_cookie_header",
+    "set_cookie_headers",
 ]

@@ -179,12 +179,28 @@ def _not_expiring(parsed: SetCookie, cookie: StoredCookie) -> str:
     left = f"the browser keeps the cookie, with the value {cookie.value!r}"
     if parsed.max_age is not None:
         return f"the deletion has Max-Age={parsed.max_age}, which wins over Expires: {left}: {fix}"
+    max_age = parsed.written("Max-Age")
+    ignored = (
+        ""
+        if max_age is None
+        else f"the deletion's {_last(parsed, 'Max-Age')}Max-Age={max_age} is not a number a "
+        "browser can read, so Expires decides; "
+    )
     expires = parsed.written("Expires")
     if parsed.expires is not None:
-        return f"the deletion's Expires={expires} is in the future: {left}: {fix}"
+        return f"{ignored}the deletion's Expires={expires} is in the future: {left}: {fix}"
     if expires is not None:
         return (
-            f"the deletion's Expires={expires} is not a date a browser can read, so it is "
-            f"ignored: {left} until the browser closes: {fix}"
+            f"{ignored}the deletion's {_last(parsed, 'Expires')}Expires={expires} is not a date "
+            f"a browser can read, so it is ignored: {left} until the browser closes: {fix}"
         )
+    if max_age is not None:
+        return f"{ignored}it has no Expires: {left} until the browser closes: {fix}"
     return f"the deletion has neither Max-Age nor Expires: {left} until the browser closes: {fix}"
+
+
+def _last(parsed: SetCookie, attribute: str) -> str:
+    """``"last "`` when ``attribute`` is repeated: the browser reads the last one only,
+    even when an earlier one was readable."""
+    several = sum(name.lower() == attribute.lower() for name, _ in parsed.attributes) > 1
+    return "last " if several else ""

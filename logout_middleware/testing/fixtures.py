@@ -18,11 +18,18 @@ configuration (see :mod:`logout_middleware.testing.plugin`). Then::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
-from .assertion import assert_cookie_deleted, modelled, request_url, set_cookie_header
+from .assertion import (
+    assert_cookie_deleted,
+    model_cookie,
+    modelled,
+    request_url,
+    set_cookie_headers,
+)
 from .parsing import parse_set_cookie
 from .problems import cookie_problems, core_of
 
@@ -44,12 +51,21 @@ def logout_deletes_cookie(
 ) -> None:
     """:func:`~logout_middleware.testing.assert_cookie_deleted` for the cookie ``name``
     that the ``login`` response set (or a ``Set-Cookie`` value); ``name`` may be left
-    out when the login sets one cookie. The login response also gives the login URL."""
-    set_cookie = login if isinstance(login, str) else set_cookie_header(login, name)
+    out when the login sets one cookie name. When the login sets that name several
+    times (other paths, other domains), every cookie it leaves in the browser must be
+    dropped. The login response also gives the login URL."""
+    values = [login] if isinstance(login, str) else set_cookie_headers(login, name)
     if login_url is None and not isinstance(login, str):
         seen = request_url(login)
-        login_url = None if seen is None else modelled(seen, parse_set_cookie(set_cookie))
-    assert_cookie_deleted(set_cookie, logout, url=url, login_url=login_url)
+        if seen is not None:
+            readable = []
+            for value in values:
+                try:
+                    readable.append(parse_set_cookie(value))
+                except ValueError:
+                    continue  # assert_cookie_deleted says why
+            login_url = modelled(seen, model_cookie(readable)) if readable else seen
+    assert_cookie_deleted(values, logout, url=url, login_url=login_url)
 
 
 def no_cookie_problems(
@@ -63,16 +79,32 @@ def no_cookie_problems(
 ) -> None:
     """Raise :class:`AssertionError` listing every
     :func:`~logout_middleware.testing.cookie_problems` of ``middleware`` for the cookie
-    ``name`` (by default the middleware's session cookie) that ``login`` set."""
+    ``name`` (by default the middleware's session cookie) that ``login`` set; for each
+    of them when the login sets the name several times (a value that is itself a
+    deletion, such as the clearing of an old path, is not checked then)."""
     if name is None:
         name = core_of(middleware).cookie.name
-    set_cookie = login if isinstance(login, str) else set_cookie_header(login, name)
-    problems = cookie_problems(
-        middleware, set_cookie, script_name=script_name, https=https, host=host
-    )
-    if problems:
-        listed = "\n".join(f"- {p}" for p in problems)
-        raise AssertionError(f"the middleware would not delete {set_cookie!r}:\n{listed}")
+    values = [login] if isinstance(login, str) else set_cookie_headers(login, name)
+    if len(values) > 1:
+        values = [v for v in values if not _is_deletion(v)] or values
+    failures = []
+    for set_cookie in dict.fromkeys(values):
+        problems = cookie_problems(
+            middleware, set_cookie, script_name=script_name, https=https, host=host
+        )
+        if problems:
+            listed = "\n".join(f"- {p}" for p in problems)
+            failures.append(f"the middleware would not delete {set_cookie!r}:\n{listed}")
+    if failures:
+        raise AssertionError("\n".join(failures))
+
+
+def _is_deletion(set_cookie: str) -> bool:
+    try:
+        expiry = parse_set_cookie(set_cookie).expiry(time.time())
+    except ValueError:
+        return False
+    return expiry is not None and expiry <= time.time()
 
 
 @pytest.fixture

@@ -10,10 +10,15 @@ deletes or refuses cookies by the rules a browser applies:
   ``co.uk``, any single label such as ``test``); an IP address or a single-label host
   may only repeat itself, which makes a host-only cookie;
 * without a ``Path`` (or with one not starting with ``/``) the cookie gets the
-  directory of the URL that set it;
+  directory of the URL that set it, once the URL's path is read as the browser reads
+  it (``.`` and ``..`` segments resolved, ``\\`` as ``/``, characters such as spaces
+  percent-encoded; ``@``, ``:``, ``;`` and the like kept as written);
+* an IPv6 host is written in brackets (``[::1]``), as the browser compares it with
+  ``Domain``; a host with a trailing dot (``app.example.com.``) is a host of its own,
+  whose ``Domain`` must end with the dot too;
 * ``Secure`` is refused from plain http, and a cookie without ``Secure`` that arrives
-  over plain http may not replace or shadow a ``Secure`` one of the same name whose
-  domain and path overlap it ("strict secure cookies");
+  over plain http may not replace or shadow a ``Secure`` one of the same name, in the
+  same partition, whose domain and path overlap it ("strict secure cookies");
 * ``SameSite=None`` and ``Partitioned`` need ``Secure``; the prefixes, matched in any
   case: ``__Secure-`` needs ``Secure``; ``__Host-`` needs ``Secure``, no ``Domain`` and
   ``Path=/``; ``__Http-`` needs ``Secure`` and ``HttpOnly``; ``__Host-Http-`` all of those;
@@ -36,7 +41,7 @@ import ipaddress
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .parsing import SetCookie, parse_set_cookie
 
@@ -45,6 +50,7 @@ __all__ = [
     "CookieStore",
     "Received",
     "StoredCookie",
+    "canonical_path",
     "default_path",
     "domain_match",
     "path_match",
@@ -98,9 +104,44 @@ def default_path(request_path: str) -> str:
     return request_path[: request_path.rindex("/")]
 
 
+#: What a browser percent-encodes in a URL's path (besides controls and non-ASCII).
+_PATH_ESCAPED = frozenset(' "<>`{}|^')
+_DOT, _DOTDOT = frozenset({".", "%2e"}), frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
+
+
+def canonical_path(path: str) -> str:
+    """A URL's path as a browser reads it before anything else (Chromium's URL
+    canonicalizer): ``\\`` is ``/``; controls, spaces, ``"<>`{}|^`` and non-ASCII are
+    percent-encoded (UTF-8); ``.`` and ``..`` segments, also written ``%2e``, are
+    resolved. Other characters and existing ``%`` escapes are kept as written."""
+    path = path.replace("\\", "/")
+    if not path.startswith("/"):
+        path = "/" + path
+    encoded = "".join(
+        c if " " < c < "\x7f" and c not in _PATH_ESCAPED else quote(c, safe="", errors="replace")
+        for c in path
+    )
+    segments = encoded.split("/")[1:]
+    kept: list[str] = []
+    for number, segment in enumerate(segments, 1):
+        dots = segment.lower()
+        if dots in _DOTDOT and kept:
+            kept.pop()
+        if dots in _DOT or dots in _DOTDOT:
+            if number == len(segments):  # "/a/b/.." is "/a/"
+                kept.append("")
+        else:
+            kept.append(segment)
+    return "/" + "/".join(kept)
+
+
 def registrable_domain(host: str, suffixes: Iterable[str] = PUBLIC_SUFFIXES) -> str | None:
     """The public suffix plus one label (``example.co.uk``), or ``None`` for an IP
-    address, a single label, or a host that is itself a public suffix."""
+    address, a single label, or a host that is itself a public suffix. A host with
+    a trailing dot keeps it (``app.example.com.`` gives ``example.com.``)."""
+    if host.endswith(".") and not host.endswith(".."):
+        found = registrable_domain(host[:-1], suffixes)
+        return None if found is None else found + "."
     labels = host.split(".")
     if _is_ip(host) or len(labels) < 2 or not all(labels):
         return None
@@ -119,15 +160,23 @@ class _Url:
 
     @classmethod
     def parse(cls, url: str) -> _Url:
+        """The URL as the browser reads it: an IPv6 host in brackets (``[::1]``, the
+        form ``Domain`` is compared with), an IDN host in ASCII, the path
+        canonicalized (:func:`canonical_path`)."""
         parts = urlsplit(url)
         host = parts.hostname
         if parts.scheme not in ("http", "https") or not host:
             raise ValueError(
                 f"expected an absolute http(s) URL such as 'https://www.example.com/'; got {url!r}"
             )
-        if not host.isascii():
+        if ":" in host:
+            try:
+                host = f"[{ipaddress.IPv6Address(host.split('%')[0]).compressed}]"
+            except ValueError:
+                host = f"[{host}]"
+        elif not host.isascii():
             host = host.encode("idna").decode("ascii")
-        return cls(parts.scheme, host, parts.path or "/")
+        return cls(parts.scheme, host, canonical_path(parts.path))
 
     @property
     def secure(self) -> bool:
@@ -315,6 +364,12 @@ class CookieStore:
     def _domain(self, parsed: SetCookie, url: _Url) -> tuple[str, bool] | str:
         """``(domain, host_only)``, or why the ``Domain`` is refused."""
         wanted = parsed.domain
+        if url.host.endswith(".."):
+            return (
+                f"the host {url.host} ends with an empty label: a browser takes no cookie from it"
+            )
+        if wanted == ".":
+            return "Domain=. names no host: a browser refuses the whole header"
         if not wanted:
             return url.host, True
         own = registrable_domain(url.host, self._suffixes)
@@ -325,7 +380,7 @@ class CookieStore:
                 f"Domain={wanted} cannot be set by {url.host}: an IP address, a single-label "
                 "host or a public suffix can only set host-only cookies"
             )
-        if registrable_domain(wanted, self._suffixes) is None and not wanted.endswith("."):
+        if registrable_domain(wanted, self._suffixes) is None:
             return f"Domain={wanted} is a public suffix: no site may set a cookie on it"
         if registrable_domain(wanted, self._suffixes) != own or not domain_match(url.host, wanted):
             return f"Domain={wanted} does not cover the host {url.host} that sent it"
@@ -340,6 +395,7 @@ class CookieStore:
             if (
                 old.secure
                 and old.name == cookie.name
+                and old.partition_key == cookie.partition_key  # one partition at a time
                 and (old.expires is None or old.expires > now)
                 and (
                     domain_match(old.domain, cookie.domain)

@@ -25,7 +25,9 @@ from logout_middleware.testing import (
     cookie_problems,
     response_headers,
     set_cookie_header,
+    set_cookie_headers,
 )
+from logout_middleware.testing.assertion import request_url
 
 HTTPS = {"wsgi.url_scheme": "https"}
 
@@ -312,3 +314,56 @@ def test_set_cookie_header_names_what_the_response_does_set() -> None:
     with pytest.raises(AssertionError, match="it sets no cookie"):
         set_cookie_header([], "c")
     assert set_cookie_header([("Set-Cookie", "a=1")]) == "a=1"
+
+
+def test_set_cookie_headers_gives_every_value_of_the_name() -> None:
+    login = [("Set-Cookie", "a=1"), ("Set-Cookie", "b=1; Path=/"), ("Set-Cookie", "b=2")]
+    assert set_cookie_headers(login, "b") == ["b=1; Path=/", "b=2"]
+    assert set_cookie_headers([("Set-Cookie", "a=1; Path=/x"), ("Set-Cookie", "a=2")]) == [
+        "a=1; Path=/x",
+        "a=2",
+    ]
+
+
+def test_every_cookie_of_several_login_values_must_be_dropped() -> None:
+    login = ["sid=1; Path=/", "sid=1; Path=/app"]
+    only_app = [("Set-Cookie", "sid=; Path=/app; Max-Age=0")]
+    with pytest.raises(AssertionError, match="2 cookies named 'sid'") as raised:
+        assert_cookie_deleted(login, only_app)
+    assert "Path=/; the deletion has Path=/app" in str(raised.value)
+    both = [*only_app, ("Set-Cookie", "sid=; Path=/; Max-Age=0")]
+    assert_cookie_deleted(login, both)
+    assert_cookie_deleted(["sid=; Path=/old; Max-Age=0", "sid=1; Path=/"], both)
+    with pytest.raises(AssertionError, match="is itself a deletion"):
+        assert_cookie_deleted(["sid=; Max-Age=0"], both)
+    with pytest.raises(AssertionError, match="would not even store"):
+        assert_cookie_deleted(["sid=1; Path=/", "sid=1; Domain=com"], both)
+
+
+def test_the_request_url_is_the_one_the_browser_wrote() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b""]
+
+    client = webtest.TestApp(app)
+    assert request_url(client.get("/@studio/a:b;c")) == "http://localhost:80/@studio/a:b;c"
+    assert request_url(client.get("/a%20b/%25/%3F")) == "http://localhost:80/a%20b/%25/%3F"
+    raw = client.get("/x", extra_environ={"RAW_URI": "/x/%2e/y?q=1"})
+    assert request_url(raw) == "http://localhost:80/x/%2e/y"
+    assert request_url([("Set-Cookie", "a=1")]) is None
+
+
+@pytest.mark.parametrize(
+    ("deletion", "message"),
+    [
+        ("sid=; Path=/; Max-Age=0; Max-Age=abc", "last Max-Age=abc is not a number"),
+        (
+            "sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Expires=garbage",
+            "last Expires=garbage is not a date",
+        ),
+        ("sid=; Path=/; Domain=.; Max-Age=0", r"the deletion has Domain=\.:"),
+    ],
+)
+def test_an_unreadable_last_attribute_is_named(deletion: str, message: str) -> None:
+    with pytest.raises(AssertionError, match=message):
+        assert_cookie_deleted("sid=1; Path=/", [("Set-Cookie", deletion)])

@@ -56,3 +56,17 @@ def test_no_cookie_problems_lists_them_all_for_the_session_cookie_by_default() -
     with pytest.raises(AssertionError, match="expires only 'session', not 'lang'"):
         no_cookie_problems(middleware, login, "lang")
     no_cookie_problems(site(), webtest.TestApp(site()).get("/login"))
+
+
+def test_no_cookie_problems_checks_every_cookie_of_the_name() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        cookies = ["session=; Path=/old; Max-Age=0", "session=abc; Path=/", "session=abc; Path=/x"]
+        start_response("200 OK", [("Set-Cookie", c) for c in cookies])
+        return [b""]
+
+    middleware = LogoutMiddleware(app, MemoryBackend(), cross_site_protection=False)
+    login = webtest.TestApp(middleware).get("/login")
+    with pytest.raises(AssertionError, match="would not delete 'session=abc; Path=/x'") as raised:
+        no_cookie_problems(middleware, login)
+    assert "'session=abc; Path=/'" not in str(raised.value)
+    assert "Path=/old" not in str(raised.value)

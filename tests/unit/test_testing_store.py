@@ -14,6 +14,7 @@ import pytest
 from logout_middleware.testing import CookieStore, parse_set_cookie
 from logout_middleware.testing.parsing import MAX_AGE_CAP, cookie_date
 from logout_middleware.testing.store import (
+    canonical_path,
     default_path,
     domain_match,
     path_match,
@@ -46,7 +47,16 @@ class Clock:
         ("0", None),
         ("1970-01-01", None),
         ("Thu, 31 Feb 2000 00:00:00 GMT", None),
-        ("Thu, 01 Jan 1600 00:00:00 GMT", None),
+        ("Thu, 01 Jan 1600 00:00:00 GMT", -11676096000.0),  # no 1601 limit (64-bit Linux)
+        ("Thu, 01 Jan 9 00:00:00 GMT", 1230768000.0),
+        ("Thu, 01 Jan 01970 00:00:00 GMT", 0.0),
+        ("Thu, 01 Jan 1970 00:00:000 GMT", 0.0),
+        ("Thu, 01 Jan 1970GMT 00:00:00", None),
+        ("Jan 00:00:00 1970 01:00:00", None),
+        ("Thu, 01 Jan 1970 0x:00:00 00:00:03", 3.0),
+        ("Thu, 01 Jan 1970 99:00:00 00:00:00", None),
+        ("Thu, 01 Jan 1970 00:00:60", None),
+        ("1 jan 99999 00:00:00", 3093496444800.0),
         ("Thu, 01 Jan 2000 24:00:00 GMT", None),
         ("Thu, 01 Foo 2000 00:00:00 GMT", None),
         ("", None),
@@ -56,18 +66,56 @@ def test_cookie_dates_are_read_as_browsers_read_them(text: str, expected: float 
     assert cookie_date(text) == expected
 
 
-def test_the_last_valid_attribute_wins_and_names_are_any_case() -> None:
+def test_the_last_attribute_wins_even_unreadable_and_names_are_any_case() -> None:
     cookie = parse_set_cookie(
         " sid = v 1 ; path=/a; PATH=/b; Max-Age=5; max-age=x; DOMAIN=.Example.COM; secure"
     )
     assert (cookie.name, cookie.value) == ("sid", "v 1")
     assert (cookie.path, cookie.max_age, cookie.domain, cookie.secure) == (
         "/b",
-        5,
+        None,  # Chromium: the last Max-Age, unreadable, leaves Expires to decide
         "example.com",
         True,
     )
     assert cookie.written("path") == "/b"
+    expires = parse_set_cookie("a=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Expires=garbage")
+    assert expires.expires is None and expires.expiry(1000.0) is None
+    assert parse_set_cookie("a=; Domain=.").domain == "."
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("+0", 0),
+        ("-1", -1),
+        ("abc", None),
+        ("", None),
+        ("5x", None),
+        ("99999999999999999999", 2**63 - 1),
+        ("-99999999999999999999x", -(2**63)),
+    ],
+)
+def test_max_age_is_read_as_a_64_bit_number(text: str, value: int | None) -> None:
+    assert parse_set_cookie(f"a=1; Max-Age={text}").max_age == value
+
+
+@pytest.mark.parametrize(
+    ("path", "canonical"),
+    [
+        ("/a/./b", "/a/b"),
+        ("/a/x/../b", "/a/b"),
+        ("/a/%2E%2e/b", "/b"),
+        ("/a/b/..", "/a/"),
+        ("", "/"),
+        ("/@a:b;c=d", "/@a:b;c=d"),
+        ("/a b|é", "/a%20b%7C%C3%A9"),
+        ("/a\\b", "/a/b"),
+        ("/%41%zz", "/%41%zz"),
+    ],
+)
+def test_url_paths_are_read_as_the_browser_reads_them(path: str, canonical: str) -> None:
+    assert canonical_path(path) == canonical
 
 
 @pytest.mark.parametrize(
@@ -178,6 +226,9 @@ def test_domain_match(host: str, domain: str, match: bool) -> None:
         ("localhost", None),
         ("127.0.0.1", None),
         ("app.example.test", "example.test"),
+        ("app.example.test.", "example.test."),
+        ("test.", None),
+        ("[::1]", None),
     ],
 )
 def test_registrable_domain(host: str, registrable: str | None) -> None:
@@ -279,6 +330,7 @@ def test_trustworthy_hosts_take_secure_cookies_over_plain_http(host: str) -> Non
         ("a=1; Domain=com", "domain"),
         ("a=1; Domain=other.com", "domain"),
         ("a=1; Domain=example.com.", "domain"),
+        ("a=1; Domain=.", "domain"),
         ("=__Host-x", "nameless"),
     ],
 )
@@ -352,3 +404,37 @@ def test_describe_names_the_identity() -> None:
     )
     assert result.cookie is not None
     assert result.cookie.describe() == "a (Path=/x, Domain=example.com, Secure, Partitioned)"
+
+
+def test_an_ipv6_host_is_compared_with_domain_in_brackets() -> None:
+    store = CookieStore()
+    (bare,) = store.receive("http://[::1]/", "a=1; Domain=::1")
+    assert bare.rule == "domain"
+    (bracketed,) = store.receive("http://[0:0::1]/", "a=1; Domain=[::1]")
+    assert bracketed.stored and bracketed.cookie is not None
+    assert (bracketed.cookie.domain, bracketed.cookie.host_only) == ("[::1]", True)
+
+
+def test_a_trailing_dot_host_takes_a_trailing_dot_domain() -> None:
+    store = CookieStore()
+    (own,) = store.receive("http://app.example.com./", "a=1; Domain=example.com.")
+    assert own.stored and own.cookie is not None and own.cookie.domain == "example.com."
+    (plain,) = store.receive("http://app.example.com./", "b=1; Domain=example.com")
+    assert plain.rule == "domain"
+    (empty_label,) = store.receive("http://app.example.com../", "c=1")
+    assert empty_label.rule == "domain"
+
+
+def test_the_strict_secure_check_stays_within_a_partition() -> None:
+    store = CookieStore()
+    store.receive("https://www.example.com/", "a=1; Secure; Partitioned; Path=/")
+    (plain,) = store.receive("http://www.example.com/studio/x", "a=2")
+    assert plain.stored
+    store.receive("https://www.example.com/", "b=1; Secure; Path=/")
+    (shadowing,) = store.receive("http://www.example.com/studio/x", "b=2")
+    assert shadowing.rule == "shadows-secure"
+
+
+def test_the_default_path_comes_from_the_canonical_url_path() -> None:
+    (result,) = CookieStore().receive("http://www.example.com/studio/./x/../login", "a=1")
+    assert result.cookie is not None and result.cookie.path == "/studio"
