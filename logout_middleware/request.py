@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ._wsgi import WSGIEnvironment
 
-__all__ = ["EnvironHeaders", "Request", "ScopeHeaders", "text_to_wsgi", "wsgi_to_text"]
+__all__ = [
+    "EnvironHeaders",
+    "Request",
+    "ScopeHeaders",
+    "environ_text",
+    "text_to_wsgi",
+    "wsgi_https",
+    "wsgi_to_text",
+]
 
 _EMPTY: Mapping[str, str] = {}
 # The environ keys of the headers the core reads, computed once.
@@ -94,7 +102,7 @@ class Request:
         return cls(
             get("REQUEST_METHOD", ""),
             wsgi_to_text(get("PATH_INFO", "")),
-            "https" if get("wsgi.url_scheme") == "https" else "http",
+            "https" if wsgi_https(environ) else "http",
             EnvironHeaders(environ),
             get("QUERY_STRING", ""),
             get("SERVER_NAME", ""),
@@ -188,6 +196,23 @@ def _joined(raw: list[Any]) -> dict[str, str]:
     return headers
 
 
+def wsgi_https(environ: WSGIEnvironment) -> bool:
+    """Whether a WSGI request came over https: ``wsgi.url_scheme`` is ``"https"``, as
+    PEP 3333 spells it (any other spelling is no scheme PEP 3333 knows: http, as the
+    ASGI twin reads a ``scheme`` other than ``https`` and ``wss``)."""
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def environ_text(value: Any) -> str:
+    """An ``environ`` value as the string PEP 3333 says it is: bytes (a server that
+    breaks the rule) read as latin-1, anything else through ``str``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
 def wsgi_to_text(value: str) -> str:
     """A PEP 3333 string (bytes as latin-1) as the UTF-8 text it encodes; unchanged
     when it is ASCII or not UTF-8."""
@@ -262,13 +287,15 @@ class EnvironHeaders(Mapping[str, str]):
         return key
 
     def __getitem__(self, name: str) -> str:
-        value = self.environ[self._key(name)]
-        return value if isinstance(value, str) else str(value)
+        return environ_text(self.environ[self._key(name)])
 
     def get(self, name: str, default: Any = None) -> Any:
         """The header ``name`` (lower case), or ``default``; never raises."""
         key = _KEYS.get(name)
-        return self.environ.get(key or self._key(name), default)
+        value = self.environ.get(key or self._key(name))
+        if value is None:
+            return default
+        return value if type(value) is str else environ_text(value)
 
     def __iter__(self) -> Iterator[str]:
         for key in self.environ:

@@ -43,6 +43,7 @@ from .backends.base import RevocationStore, SessionIndex
 from .backends.memory_revocation import MemoryRevocationStore
 from .backends.redis_revocation import RedisRevocationStore
 from .backends.sqlite_revocation import SQLiteRevocationStore
+from .request import environ_text, wsgi_https
 from .sessionref import (
     CookieReading,
     decode_value,
@@ -355,12 +356,16 @@ class RevocationFilter:
         self._set_cookie_prefix = cookie.name + "="
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self._name not in environ.get("HTTP_COOKIE", ""):
-            return self.app(environ, start_response)
+        try:
+            if self._name not in environ.get("HTTP_COOKIE", ""):
+                return self.app(environ, start_response)
+        except TypeError:  # not a string, against PEP 3333: read as one
+            if self._name not in environ_text(environ["HTTP_COOKIE"]):
+                return self.app(environ, start_response)
         return self._filter(environ, start_response)
 
     def _filter(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        reading = self.revocation.read(environ["HTTP_COOKIE"])
+        reading = self.revocation.read(environ_text(environ["HTTP_COOKIE"]))
         if reading is None:
             return self.app(environ, start_response)
         revoked, expire = drive(self.revocation.revoked_steps(reading))
@@ -374,7 +379,7 @@ class RevocationFilter:
             del environ["HTTP_COOKIE"]
         if not expire:
             return self.app(environ, start_response)
-        deletion = self.revocation.expiry(environ.get("wsgi.url_scheme") == "https")
+        deletion = self.revocation.expiry(wsgi_https(environ))
         prefix = self._set_cookie_prefix
 
         def start_expiring(

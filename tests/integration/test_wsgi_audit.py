@@ -633,30 +633,12 @@ def test_lower_case_method_under_the_validator_is_only_a_warning_then_405() -> N
 # through EnvironHeaders.get (request.py:268-271) get the raw object instead.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "CONTENT_LENGTH=7 (an int, misbehaving server) on a redirect-mode logout with a "
-        "urlencoded form: AttributeError 'int' object has no attribute 'strip' escapes "
-        "from redirects.py:154 (form_length; EnvironHeaders.get at request.py:271 "
-        "returns the raw int, unlike __getitem__); expected a documented status"
-    ),
-)
 def test_non_str_content_length_gets_a_documented_answer() -> None:
     middleware = LogoutMiddleware(CountingApp(), MemoryBackend(), **every_feature())
     status, _, _ = _answer(middleware, _post(**_FORM, CONTENT_LENGTH=7, **_body(b"next=/x")))
     assert status in DOCUMENTED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HTTP_COOKIE=b'session=abc' (bytes, misbehaving server) on a non-logout path "
-        "with revocation on: TypeError escapes from revocation.py:358 (RevocationFilter "
-        "'name in environ.get(\"HTTP_COOKIE\", \"\")') instead of passing the request "
-        "to the app untouched, as it does without revocation"
-    ),
-)
 def test_bytes_cookie_header_passes_through_with_revocation_on() -> None:
     app = CountingApp()
     middleware = LogoutMiddleware(app, MemoryBackend(), **every_feature())
