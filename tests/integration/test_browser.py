@@ -23,7 +23,6 @@ the tests skip locally and fail under ``CI=true``.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import unavailable
+from chromium_util import launched
 from example_apps import ARTIFACTS, EXAMPLES
 from gunicorn_util import GunicornServer, start
 from servers import free_port
@@ -40,38 +39,16 @@ from logout_middleware import DEFAULT_LOGOUT_PATH, SQLiteBackend
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",
-    "--host-resolver-rules=MAP *.demo.test 127.0.0.1, MAP evil.test 127.0.0.1",
-]
+RESOLVER_RULES = "MAP *.demo.test 127.0.0.1, MAP evil.test 127.0.0.1"
 SCREENSHOTS = ARTIFACTS / "browser"
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        unavailable("the playwright Python package is not installed")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=30_000
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched(RESOLVER_RULES) as chromium:
+        yield chromium
 
 
 @dataclass

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from chromium_util import launched
 from conftest import unavailable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -514,18 +515,8 @@ def test_a_wildcard_does_not_trust_hosts_with_empty_labels(host: str) -> None:
 
 # -- real Chromium -----------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",
-    # Not loopback by name: Chromium treats http://app.demo.test as an insecure context.
-    "--host-resolver-rules=MAP *.demo.test 127.0.0.1, MAP evil.test 127.0.0.1",
-]
+# Not loopback by name: Chromium treats http://app.demo.test as an insecure context.
+RESOLVER_RULES = "MAP *.demo.test 127.0.0.1, MAP evil.test 127.0.0.1"
 TIMEOUT_MS = 10_000
 
 PAGE = """<!doctype html>
@@ -677,20 +668,8 @@ def serve_asgi(site: Site) -> tuple[Any, int]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        unavailable("the playwright Python package is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=30_000
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched(RESOLVER_RULES) as chromium:
+        yield chromium
 
 
 @pytest.fixture(params=["wsgi", "asgi"])

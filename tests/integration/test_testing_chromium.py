@@ -27,7 +27,6 @@ trustworthy hosts where Chromium takes Secure cookies over plain http.
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 import subprocess
 import threading
@@ -38,11 +37,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from chromium_util import launched
 from conftest import unavailable
 
 from logout_middleware.testing.store import CookieStore, StoredCookie
 
-CHROMIUM = "/usr/bin/chromium"
 EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 FUTURE = "Thu, 01 Jan 2099 00:00:00 GMT"
 APP = "app.example.test"
@@ -833,29 +832,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        unavailable("the playwright Python package is not installed")
-
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--no-proxy-server",
-        "--ignore-certificate-errors",
-        "--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1",
-    ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, timeout=30_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    rules = "MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1"
+    with launched(rules, "--ignore-certificate-errors") as browser:
+        yield browser
 
 
 #: Cases per browser context: Chromium keeps at most 180 cookies per site.

@@ -22,7 +22,6 @@ from __future__ import annotations
 import calendar
 import contextlib
 import dataclasses
-import os
 import random
 import re
 import shutil
@@ -37,6 +36,7 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from chromium_util import launched
 from conftest import unavailable
 
 from logout_middleware.testing import assert_cookie_deleted, parse_set_cookie
@@ -45,7 +45,6 @@ from logout_middleware.testing.fixtures import logout_deletes_cookie
 from logout_middleware.testing.parsing import SetCookie
 from logout_middleware.testing.store import CookieStore, StoredCookie
 
-CHROMIUM = "/usr/bin/chromium"
 EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
 FUTURE = "Thu, 01 Jan 2099 00:00:00 GMT"
 APP = "app.example.test"
@@ -834,32 +833,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing (Debian package chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is a dev dependency
-        unavailable("the playwright Python package is not installed")
     rules = ", ".join(
         f"MAP {h} 127.0.0.1"
         for h in ("*.example.test", "example.test", "*.example.test.", "example.test.")
     )
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--no-proxy-server",
-        "--ignore-certificate-errors",
-        f"--host-resolver-rules={rules}",
-    ]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, timeout=30_000)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched(rules, "--ignore-certificate-errors") as browser:
+        yield browser
 
 
 #: Cases per browser context: Chromium keeps at most 180 cookies per site.
