@@ -57,7 +57,9 @@ MAX_SESSIONS = 8
 
 @dataclass(slots=True)
 class Respond:
-    """Send ``response``; log and emit ``report`` when there is one."""
+    """Send ``response``; log and emit ``report`` when there is one (a successful
+    logout has none when nothing would read it: see :meth:`Reporter.wants
+    <logout_middleware.events.Reporter.wants>`)."""
 
     response: Response
     report: Report | None = None
@@ -217,7 +219,9 @@ class LogoutCore:
         )
 
     def done(self, plan: EndSessions, ended: int = 0) -> Respond:
-        """The answer once ``plan`` was carried out and ended ``ended`` sessions."""
+        """The answer once ``plan`` was carried out and ended ``ended`` sessions; its
+        report only when something reads it (an ``on_logout`` callback, or the log
+        line's level enabled)."""
         success, subject = plan.success, plan.subject
         if plan.logout_url is not None:  # on to the identity provider's logout
             if success is not None and success.status == 303:
@@ -229,6 +233,8 @@ class LogoutCore:
             success = self.answers.ended(ended).with_headers(plan.end_headers)
         kind = _kind(plan)
         outcome: Outcome = "ok" if subject is not None or kind == "backchannel" else "anonymous"
+        if not self.reporter.wants(outcome):  # no callback, the log line's level off
+            return Respond(success)
         count = None if kind == "logout" else ended
         report = Report(outcome, success.status, None, ended=count, subject=subject, kind=kind)
         return Respond(success, report)

@@ -189,9 +189,14 @@ class Reporter:
     def __init__(self, callbacks: tuple[Callable[[LogoutEvent], Any], ...]) -> None:
         self.callbacks = callbacks
 
+    def wants(self, outcome: Outcome) -> bool:
+        """Whether a report of ``outcome`` would be read: an ``on_logout`` callback,
+        or the log line's level enabled (checked on each call: logging may change)."""
+        return bool(self.callbacks) or logger.isEnabledFor(_LEVELS[outcome])
+
     def report(self, report: Report, request: Request) -> None:
         """Log ``report`` about ``request`` and emit its event."""
-        if not self.callbacks and not logger.isEnabledFor(_LEVELS[report.outcome]):
+        if not self.wants(report.outcome):
             return  # nothing reads it: no fingerprint, no formatting
         remote = request.remote_addr or "-"
         if report.outcome == "forbidden":

@@ -19,7 +19,9 @@ from logout_middleware.sessionref import session_tokens
 
 
 def core(**options: Any) -> Any:
+    # An on_logout callback: every answer carries its report (see Reporter.wants).
     backend = options.pop("backend", MemoryBackend())
+    options.setdefault("on_logout", [lambda event: None])
     return LogoutMiddleware(lambda e, s: [], backend, **options).core
 
 
@@ -304,3 +306,19 @@ def test_in_redirect_mode_without_a_usable_host_the_answer_is_json() -> None:
     c = core(redirect_to="/bye")
     plan = c.decide(Request("POST", LOGOUT, headers={"host": "bad host"}, server_name="x y"))
     assert isinstance(plan, EndSessions) and plan.success.status == 200
+
+
+def test_a_successful_logout_has_a_report_only_when_something_reads_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # No callback and the INFO line off: no report is built. Either one on: it is.
+    quiet = core(on_logout=())
+    plan = quiet.decide(post("session=a"))
+    with caplog.at_level(logging.WARNING, "logout_middleware"):
+        assert quiet.done(plan).report is None
+    with caplog.at_level(logging.INFO, "logout_middleware"):
+        assert quiet.done(plan).report.outcome == "ok"  # type: ignore[union-attr]
+    with caplog.at_level(logging.WARNING, "logout_middleware"):
+        assert core().done(plan).report.outcome == "ok"  # type: ignore[union-attr]
+        # A failure is always reported (its line is an error).
+        assert quiet.failed(plan, RuntimeError("x")).report is not None
