@@ -7,7 +7,6 @@ names the setting, says what to write, and shows what was given.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ __all__ = [
     "callables",
     "count",
     "distinct_name",
+    "encodable_text",
     "file_path",
     "flag",
     "identifier",
@@ -36,15 +36,23 @@ T = TypeVar("T")
 _IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 
 
+#: The longest time anything may be kept or waited for: 100 years, in seconds. Every
+#: store can hold it (Redis takes times to live in milliseconds in a signed 64-bit
+#: integer, ``PEXPIREAT`` absolute ones), and nothing outlives it in practice.
+MAX_SECONDS = 3_155_760_000
+
+
 def positive_seconds(value: Any, what: str) -> float:
-    """A positive, finite number of seconds (``bool``, NaN and infinity refused)."""
+    """A positive number of seconds, at most :data:`MAX_SECONDS` (100 years; ``bool``,
+    NaN and infinity refused)."""
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
-        or not 0 < value < math.inf  # NaN fails both comparisons
+        or not 0 < value <= MAX_SECONDS  # NaN fails both comparisons
     ):
         raise ValueError(
-            f"{what} must be a positive, finite number of seconds such as 86400; got {value!r}"
+            f"{what} must be a positive, finite number of seconds such as 86400, at most "
+            f"{MAX_SECONDS} (100 years); got {value!r}"
         )
     return float(value)
 
@@ -212,4 +220,17 @@ def redis_url(value: str, what: str) -> str:
             f"{what} must be a Redis URL whose path is a database number, such as {form}; "
             f"got {shown}"
         )
+    return value
+
+
+def encodable_text(value: str, what: str) -> str:
+    """A string that UTF-8 can encode: no lone surrogate (``'\\ud800'``), which no
+    store outside this process's memory can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"{what} must be text that UTF-8 can encode (no lone surrogate such as "
+            f"'\\ud800'); got {value!r}"
+        ) from None
     return value

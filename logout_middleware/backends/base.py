@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from .._steps import bulk
+from .._validation import encodable_text, positive_seconds
 from .._validation import identifier as validate_identifier
-from .._validation import positive_seconds
 
 __all__ = [
     "AsyncSessionBackend",
@@ -35,6 +35,7 @@ __all__ = [
     "SessionStore",
     "delete_sessions",
     "deleted_count",
+    "index_id",
     "index_labels",
     "index_ttl",
     "new_session_id",
@@ -166,16 +167,26 @@ class SessionIndex(Protocol):
 
 
 def index_ttl(ttl: Any) -> float | None:
-    """A session index entry's time to live: positive seconds, or ``None`` (no expiry)."""
+    """A session index entry's time to live: positive seconds, at most 100 years
+    (:data:`~logout_middleware._validation.MAX_SECONDS`), or ``None`` (no expiry)."""
     if ttl is None:
         return None
     return positive_seconds(ttl, "ttl (or None)")
 
 
 def index_labels(labels: dict[str, Any]) -> dict[str, str]:
-    """Validated labels: plain identifiers as names, strings as values."""
+    """Validated labels: plain identifiers as names, strings that UTF-8 can encode as
+    values. Every index checks them all before it writes anything, so a value that no
+    store can hold (a lone surrogate) is refused with the index unchanged."""
     for name, value in labels.items():
         validate_identifier(name, "label name")
         if not isinstance(value, str):
             raise ValueError(f"label {name} must be a string such as 'alice'; got {value!r}")
+        encodable_text(value, f"label {name}")
     return dict(labels)
+
+
+def index_id(session_id: str) -> str:
+    """A session id to add to an index: text that UTF-8 can encode (checked before
+    any write, as the labels are)."""
+    return encodable_text(session_id, "session_id")

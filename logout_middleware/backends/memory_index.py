@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from .base import index_labels, index_ttl
+from .base import index_id, index_labels, index_ttl
 
 __all__ = ["MemorySessionIndex"]
 
@@ -58,6 +58,7 @@ class MemorySessionIndex:
         previous labels."""
         seconds = index_ttl(ttl)
         labels = index_labels(labels)
+        session_id = index_id(session_id)
         now = time.monotonic()
         expires = math.inf if seconds is None else now + seconds
         with self._lock:
@@ -91,6 +92,7 @@ class MemorySessionIndex:
 
     def remove_many(self, session_ids: Iterable[str]) -> None:
         """Forget every session in ``session_ids`` at once."""
+        ids = list(session_ids)  # before the lock: the iterable may read the index
         with self._lock:
-            for session_id in session_ids:
+            for session_id in ids:
                 self._forget(session_id)

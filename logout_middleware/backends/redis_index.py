@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._validation import key_prefix as valid_key_prefix
-from .base import index_labels, index_ttl
+from .base import index_id, index_labels, index_ttl
 
 __all__ = ["RedisSessionIndex"]
 
@@ -192,6 +192,7 @@ class RedisSessionIndex:
         """Remember ``session_id`` under ``labels``, replacing its previous labels."""
         seconds = index_ttl(ttl)
         labels = index_labels(labels)
+        session_id = index_id(session_id)
         now = self._now()
         score: float = math.inf if seconds is None else now + max(1, math.ceil(seconds * 1000))
         old = self.labels(session_id)

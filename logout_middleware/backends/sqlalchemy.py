@@ -40,10 +40,20 @@ from .base import new_session_id, validate_identifier
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-__all__ = ["ForkSafeEngine", "SQLAlchemyBackend", "SQLSessions"]
+__all__ = ["ForkSafeEngine", "SQLAlchemyBackend", "SQLSessions", "rolled_back_by_conflict"]
 
 #: Ids per ``DELETE ... IN (...)`` statement of :meth:`SQLAlchemyBackend.delete_many`.
 CHUNK = 500
+
+#: Attempts of a transaction that the database rolled back to break a deadlock or a
+#: serialization conflict (:func:`rolled_back_by_conflict`): it runs again, whole.
+ATTEMPTS = 5
+
+# SQLSTATEs of a transaction ended by the database to let another go on:
+# serialization_failure and deadlock_detected (PostgreSQL; also other SQL databases).
+_CONFLICT_STATES = frozenset({"40001", "40P01"})
+# MySQL's deadlock error (ER_LOCK_DEADLOCK): the transaction was rolled back.
+_MYSQL_CONFLICTS = frozenset({1213})
 
 _MISSING_SQLALCHEMY = (
     "SQLAlchemyBackend needs SQLAlchemy 2: pip install logout-middleware[sql] "
@@ -60,6 +70,23 @@ def rows_deleted(counts: Iterable[int]) -> int | None:
             return None
         total += count
     return total
+
+
+def rolled_back_by_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` (a SQLAlchemy ``DBAPIError``) says that the database rolled the
+    transaction back to break a deadlock or a serialization conflict: running it
+    again is safe, and the other transaction has gone on."""
+    orig = getattr(exc, "orig", None)
+    for error in (orig, getattr(orig, "__cause__", None)):
+        if error is None:
+            continue
+        state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if state in _CONFLICT_STATES:
+            return True
+        args = getattr(error, "args", ())
+        if args and isinstance(args[0], int) and args[0] in _MYSQL_CONFLICTS:
+            return True
+    return False
 
 
 class SQLSessions:
@@ -116,8 +143,10 @@ class SQLSessions:
         return key
 
     def _chunks(self, session_ids: Iterable[str]) -> list[list[str]]:
-        # The distinct keys that can exist, in statements of CHUNK ids each.
-        keys = [key for key in dict.fromkeys(map(self._key, session_ids)) if key is not None]
+        # The distinct keys that can exist, sorted, in statements of CHUNK ids each:
+        # two overlapping deletes lock their rows in the same order, so neither waits
+        # for a row the other holds while holding one the other waits for.
+        keys = sorted({key for key in map(self._key, session_ids) if key is not None})
         return [keys[start : start + CHUNK] for start in range(0, len(keys), CHUNK)]
 
     def _new_row(self, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -203,8 +232,10 @@ class SQLAlchemyBackend(SQLSessions):
 
     def delete_many(self, session_ids: Iterable[str]) -> int | None:
         """Delete the rows of every id in ``session_ids`` in one transaction: one
-        ``DELETE ... WHERE id_column IN (...)`` per 500 ids. Unknown and repeated ids
-        are not errors; no ids, no connection. Returns how many rows there were
+        ``DELETE ... WHERE id_column IN (...)`` per 500 ids, sorted (overlapping calls
+        lock rows in one order); a transaction the database rolls back to break a
+        deadlock runs again (at most 5 times). Unknown and repeated ids are not
+        errors; no ids, no connection. Returns how many rows there were
         (``None`` from a driver that does not say).
 
         Raises :class:`sqlalchemy.exc.SQLAlchemyError` as :meth:`delete` does.
@@ -212,9 +243,17 @@ class SQLAlchemyBackend(SQLSessions):
         chunks = self._chunks(session_ids)
         if not chunks:
             return 0
-        with self._engine().begin() as conn:
-            counts = [conn.execute(self._delete_in, {"keys": keys}).rowcount for keys in chunks]
-        return rows_deleted(counts)
+        for attempt in range(ATTEMPTS):
+            try:
+                with self._engine().begin() as conn:
+                    counts = [
+                        conn.execute(self._delete_in, {"keys": keys}).rowcount for keys in chunks
+                    ]
+                return rows_deleted(counts)
+            except Exception as exc:  # a deadlock victim, rolled back whole: again
+                if attempt == ATTEMPTS - 1 or not rolled_back_by_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON text under a new random id and return the id."""

@@ -28,7 +28,14 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .sqlalchemy import _MISSING_SQLALCHEMY, ForkSafeEngine, SQLSessions, rows_deleted
+from .sqlalchemy import (
+    _MISSING_SQLALCHEMY,
+    ATTEMPTS,
+    ForkSafeEngine,
+    SQLSessions,
+    rolled_back_by_conflict,
+    rows_deleted,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,16 +118,25 @@ class AsyncSQLAlchemyBackend(SQLSessions):
 
     async def delete_many(self, session_ids: Iterable[str]) -> int | None:
         """Delete the rows of every id in ``session_ids`` in one transaction: one
-        ``DELETE ... WHERE id_column IN (...)`` per 500 ids. No ids, no connection.
+        ``DELETE ... WHERE id_column IN (...)`` per 500 ids, sorted, run again (at most
+        5 times) when the database rolls it back to break a deadlock, as
+        :meth:`SQLAlchemyBackend.delete_many`. No ids, no connection.
         Returns how many rows there were (``None`` from a driver that does not say)."""
         chunks = self._chunks(session_ids)
         if not chunks:
             return 0
-        async with self._engine().begin() as conn:
-            counts = [
-                (await conn.execute(self._delete_in, {"keys": keys})).rowcount for keys in chunks
-            ]
-        return rows_deleted(counts)
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self._engine().begin() as conn:
+                    counts = [
+                        (await conn.execute(self._delete_in, {"keys": keys})).rowcount
+                        for keys in chunks
+                    ]
+                return rows_deleted(counts)
+            except Exception as exc:  # a deadlock victim, rolled back whole: again
+                if attempt == ATTEMPTS - 1 or not rolled_back_by_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON text under a new random id and return the id."""

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._validation import identifier
-from .base import index_labels, index_ttl
-from .sqlalchemy import ForkSafeEngine
+from .base import index_id, index_labels, index_ttl
+from .sqlalchemy import ForkSafeEngine, rolled_back_by_conflict
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Connection, Engine
@@ -23,7 +23,8 @@ _MISSING_SQLALCHEMY = (
 #: Ids per ``DELETE ... IN (...)`` statement.
 CHUNK = 500
 
-#: Attempts of a write that collided with a concurrent write of the same session.
+#: Attempts of a write that collided with a concurrent write of the same session, or
+#: that the database rolled back to break a deadlock.
 ATTEMPTS = 5
 
 
@@ -36,7 +37,11 @@ class SQLAlchemySessionIndex:
     with indexes on ``(name, value)`` and ``expires_at``: every statement is an index
     lookup, never a scan. Expired rows are ignored by the reads and deleted by every
     write; :meth:`remove_many` is one ``DELETE ... IN`` per 500 ids, in one
-    transaction.
+    transaction. A write that collides with another (the same session's primary key,
+    or a deadlock the database breaks) runs again, at most 5 times. On PostgreSQL,
+    whose text cannot hold NUL, an id or a value with one has no rows: nothing to
+    remove, ``{}`` and ``set()``, as :class:`~logout_middleware.backends.SQLAlchemyBackend`
+    answers; :meth:`add` of one is refused by the database (``DataError``).
 
     :param engine: the application's engine (``sqlalchemy.create_engine(url)``).
     :param table: the table name (a plain identifier).
@@ -81,26 +86,35 @@ class SQLAlchemySessionIndex:
         )
         self._labels = sa.select(c.name, c.value).where(c.session_id == sa.bindparam("sid"), live)
         self._integrity_error = sa.exc.IntegrityError
+        # PostgreSQL text cannot hold NUL: an id or a value with one has no rows there.
+        self._no_nul = engine.dialect.name == "postgresql"
         self._engine = ForkSafeEngine(engine)
         self.table.create(self._engine(), checkfirst=True)
 
     def _write(self, work: Any) -> None:
         # One transaction; the expired rows go with it. Two transactions replacing the
-        # same session at once may collide on the primary key: the loser runs again.
+        # same session at once may collide on the primary key, and two overlapping
+        # ones may deadlock (the database rolls one back): the loser runs again.
         for attempt in range(ATTEMPTS):
             try:
                 with self._engine().begin() as conn:
                     work(conn)
                     conn.execute(self._purge, {"now": time.time()})
                 return
-            except self._integrity_error:
-                if attempt == ATTEMPTS - 1:
+            except Exception as exc:
+                retry = isinstance(exc, self._integrity_error) or rolled_back_by_conflict(exc)
+                if attempt == ATTEMPTS - 1 or not retry:
                     raise
+
+    def _absent(self, text: str) -> bool:
+        # Text the database cannot hold: no row has it (NUL, on PostgreSQL).
+        return self._no_nul and "\x00" in text
 
     def add(self, session_id: str, ttl: float | None = None, **labels: str) -> None:
         """Replace the rows of ``session_id`` with one per label, in one transaction."""
         seconds = index_ttl(ttl)
         labels = index_labels(labels)
+        session_id = index_id(session_id)
         expires = None if seconds is None else time.time() + seconds
         rows = [
             {"session_id": session_id, "name": n, "value": v, "expires_at": expires}
@@ -116,24 +130,31 @@ class SQLAlchemySessionIndex:
 
     def find(self, name: str, value: str) -> set[str]:
         """The live session ids labelled ``name=value`` (one indexed query)."""
+        if self._absent(name) or self._absent(value):
+            return set()
         with self._engine().connect() as conn:
             result = conn.execute(self._find, {"name": name, "value": value, "now": time.time()})
             return {row[0] for row in result}
 
     def labels(self, session_id: str) -> dict[str, str]:
         """The labels of ``session_id``; ``{}`` when unknown or expired."""
+        if self._absent(session_id):
+            return {}
         with self._engine().connect() as conn:
             result = conn.execute(self._labels, {"sid": session_id, "now": time.time()})
             return {name: value for name, value in result}
 
     def remove(self, session_id: str) -> None:
         """Delete the rows of ``session_id`` (idempotent)."""
+        if self._absent(session_id):
+            return
         self._write(lambda conn: conn.execute(self._delete, {"sid": session_id}))
 
     def remove_many(self, session_ids: Iterable[str]) -> None:
         """Delete the rows of every session in one transaction (``DELETE ... IN`` by
-        chunks of 500 ids)."""
-        ids = list(dict.fromkeys(session_ids))
+        chunks of 500 ids, sorted: overlapping calls lock rows in one order). Ids the
+        database cannot hold (a NUL, on PostgreSQL) have no rows: skipped."""
+        ids = sorted({sid for sid in session_ids if not self._absent(sid)})
 
         def work(conn: Connection) -> None:
             for start in range(0, len(ids), CHUNK):

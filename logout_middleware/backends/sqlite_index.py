@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._validation import identifier
-from .base import index_labels, index_ttl
+from .base import index_id, index_labels, index_ttl
 from .sqlite_file import SQLiteFile
 
 __all__ = ["SQLiteSessionIndex"]
@@ -89,6 +89,7 @@ class SQLiteSessionIndex:
         """Replace the rows of ``session_id`` with one per label, in one transaction."""
         seconds = index_ttl(ttl)
         labels = index_labels(labels)
+        session_id = index_id(session_id)
         expires = None if seconds is None else time.time() + seconds
         statements: list[tuple[str, tuple[Any, ...]]] = [(self._delete_sql, (session_id,))]
         statements += [
