@@ -865,3 +865,22 @@ def test_redis_backend_huge_ttl_is_refused_or_works(redis_server: Any) -> None:
     assert backend.get(sid) == {"u": "ada"}
     backend.delete(sid)
     backend.close()
+
+
+def test_only_deadlock_and_serialization_victims_are_run_again() -> None:
+    from logout_middleware.backends.sqlalchemy import rolled_back_by_conflict
+
+    class Orig(Exception):
+        def __init__(self, sqlstate: str | None = None, *args: Any) -> None:
+            super().__init__(*args)
+            self.sqlstate = sqlstate
+
+    def wrapped(orig: BaseException) -> sa.exc.OperationalError:
+        return sa.exc.OperationalError("DELETE", {}, orig)
+
+    assert rolled_back_by_conflict(wrapped(Orig("40P01")))  # PostgreSQL deadlock
+    assert rolled_back_by_conflict(wrapped(Orig("40001")))  # serialization failure
+    assert rolled_back_by_conflict(wrapped(Orig(None, 1213, "Deadlock found")))  # MySQL
+    assert not rolled_back_by_conflict(wrapped(Orig("57P01")))  # terminated: surfaces
+    assert not rolled_back_by_conflict(wrapped(Orig("22P05")))  # NUL: a DataError
+    assert not rolled_back_by_conflict(ValueError("no orig"))
