@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._validation import positive_seconds, printable_path, store_instance
+from .._validation import MAX_SECONDS, positive_seconds, printable_path, store_instance
 from ..backends.base import RevocationStore
 from . import labels as label_names
 from ._urls import checked_url
@@ -228,14 +228,13 @@ class OIDCLogout:
         if self.replay_cache.seen(key):
             raise InvalidLogoutToken("this logout token was received before (its jti is known)")
         if remember:
-            self.replay_cache.remember(key, max(claims.valid_until - time.time(), 1.0))
+            self.replay_cache.remember(key, _replay_ttl(claims))
         return claims
 
     def remember(self, claims: LogoutClaims) -> None:
         """Remember the ``jti`` of a validated token until it could no longer be
         accepted, so that the same token is refused next time."""
-        ttl = max(claims.valid_until - time.time(), 1.0)
-        self.replay_cache.remember(replay_key(claims.issuer, claims.jti), ttl)
+        self.replay_cache.remember(replay_key(claims.issuer, claims.jti), _replay_ttl(claims))
 
     def session_labels(
         self, claims: Mapping[str, Any], *, id_token: str | None = None
@@ -306,3 +305,9 @@ class OIDCLogout:
             id_token_hint=label_names.id_token_of(labels),
             state=state,
         )
+
+
+def _replay_ttl(claims: LogoutClaims) -> float:
+    # Until the token could no longer be accepted: at least a second, and no longer
+    # than a store keeps anything (max_token_age plus the clock skew may pass it).
+    return min(max(claims.valid_until - time.time(), 1.0), MAX_SECONDS)

@@ -91,3 +91,28 @@ def test_the_memory_cache_is_thread_safe() -> None:
 def test_the_revocation_adapter_needs_a_revocation_store() -> None:
     with pytest.raises(ValueError, match="revoke"):
         RevocationReplayCache(object())  # type: ignore[arg-type]
+
+
+def test_a_token_is_remembered_no_longer_than_a_store_keeps_anything(tmp_path: Path) -> None:
+    # max_token_age at its bound plus the clock skew passes it: the ttl is clamped,
+    # so a store that refuses longer times to live still remembers the token.
+    import dataclasses
+
+    from logout_middleware._validation import MAX_SECONDS
+    from logout_middleware.oidc import BACKCHANNEL_LOGOUT_EVENT as EVENT
+    from logout_middleware.oidc import OIDCLogout
+    from logout_middleware.oidc.claims import check_claims
+    from logout_middleware.oidc.logout import _replay_ttl
+
+    oidc = OIDCLogout("https://idp.example", "app", jwks_url="https://idp.example/jwks",
+                      replay_cache=SQLiteRevocationStore(str(tmp_path / "r.sqlite3")))
+    now = time.time()
+    claims = check_claims(
+        {"iss": "https://idp.example", "aud": "app", "iat": now, "jti": "j", "sid": "s",
+         "events": {EVENT: {}}},
+        issuer="https://idp.example", client_id="app", now=now, skew=60, max_age=600,
+    )
+    far = dataclasses.replace(claims, valid_until=now + 2 * MAX_SECONDS)
+    assert _replay_ttl(far) == MAX_SECONDS
+    oidc.remember(far)  # refused by the store before the clamp
+    assert oidc.replay_cache.seen(replay_key("https://idp.example", "j"))
