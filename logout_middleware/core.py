@@ -327,8 +327,8 @@ def _keep_current(query: str, body: bytes | None) -> bool | None:
     """``keep_current=1`` in the query or the form: ``True``; absent or ``0``:
     ``False``; ``None``: unreadable, or given twice with different values."""
     form = body.decode("latin-1") if body else ""
-    if "keep_current" not in query and "keep_current" not in form:
-        return False
+    if not any("keep_current" in text or "%" in text for text in (query, form)):
+        return False  # the name is in neither, not even escaped (keep%5Fcurrent)
     answers = {
         _FLAGS.get(value.strip().lower())
         for text in (query, form)

@@ -434,16 +434,6 @@ def test_cookie_only_two_everywhere_in_a_row_keep_the_later_time() -> None:
 # -- defects ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "POST /logout/everywhere?keep%5Fcurrent=1 (the field name percent-encoded, which "
-        "parse_qsl decodes to keep_current) ends the current session too and expires its "
-        "cookie (ended=2): the raw substring test short-circuits to 'absent'; expected the "
-        "current session kept (or a 400: 'a request that may have meant keep mine never "
-        "ends the current session'); logout_middleware/core.py:330"
-    ),
-)
 @pytest.mark.parametrize("adapter", ["wsgi", "asgi"])
 @pytest.mark.parametrize("where", ["query", "form"])
 def test_an_encoded_keep_current_name_still_keeps_the_current_session(
