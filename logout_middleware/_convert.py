@@ -84,8 +84,17 @@ def as_optional_str(value: str, key: str) -> str | None:
 
 
 def as_list(value: str, key: str = "") -> list[str]:
-    """Items separated by whitespace, commas or newlines; empty items dropped."""
-    return [item for item in _SEPARATORS.split(value.strip()) if item]
+    """Items separated by whitespace, commas or newlines; empty items dropped. An
+    item starting with ``#`` or ``;`` is refused: an ini file keeps a comment written
+    after a value as part of it (PasteDeploy's parser), so it would become items."""
+    items = [item for item in _SEPARATORS.split(value.strip()) if item]
+    for item in items:
+        if item[0] in "#;":
+            raise ValueError(
+                f"{key or 'a list'}: {item!r} starts a comment, which an ini file keeps in "
+                "the value; put the comment on a line of its own"
+            )
+    return items
 
 
 def resolve(reference: str, key: str) -> Any:
@@ -97,8 +106,10 @@ def resolve(reference: str, key: str) -> Any:
         obj: Any = importlib.import_module(module_name)
         for part in attribute.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"{key}: cannot import {reference!r}: {exc}") from exc
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:  # relative: TypeError
+        raise ValueError(
+            f"{key}: cannot import {reference!r} (write an absolute 'package.module:name'): {exc}"
+        ) from exc
     return obj
 
 

@@ -250,6 +250,11 @@ def middleware_options(local_conf: Mapping[str, str]) -> dict[str, Any]:
     if fallbacks is not None and secret_key is None:
         raise ValueError("signed_secret_key.fallbacks needs signed_secret_key (the current key)")
     if secret_key is not None:
+        if not secret_key.strip():
+            raise ValueError(
+                "signed_secret_key is empty: write the application's secret key, or leave "
+                "the key out"
+            )
         if "session_id_from_cookie" in options:
             raise ValueError("set signed_secret_key or session_id_from_cookie, not both")
         from .signing import signed_session_id

@@ -108,6 +108,11 @@ def convert_options(store: str, options: Mapping[str, str], what: str) -> dict[s
 def sqlite_path(url: str, what: str) -> str:
     """The file of an ``sqlite:///path`` URL."""
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+    if "?" in path:
+        raise ValueError(
+            f"{what} = {shown_url(url)}: an SQLite URL takes no query here; write its "
+            f"options as {what}.<option> lines (e.g. {what}.timeout = 30)"
+        )
     if not path:
         raise ValueError(
             f"{what} = {shown_url(url)}: an SQLite URL needs a file, 'sqlite:///relative/path' or "
@@ -134,7 +139,12 @@ def store_from_url(
     url, options = url.strip(), options or {}
 
     def build(kind: str, *args: Any) -> Any:
-        return stores[kind](*args, **convert_options(kind + suffix, options, what))
+        converted = convert_options(kind + suffix, options, what)
+        try:
+            return stores[kind](*args, **converted)
+        except ValueError as exc:  # the store refused an option: say which ini lines
+            given = ", ".join(f"{what}.{name}" for name in converted) or f"{what} ="
+            raise ValueError(f"{what} (from {given}): {exc}") from None
 
     if url == "memory:":
         return build("memory")

@@ -374,15 +374,6 @@ def test_a_full_line_comment_inside_a_continued_list_is_dropped(tmp_path: Path) 
     assert settings_of(mw)["origin_guard"] == settings_of(python)["origin_guard"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`also_expire = remember_me  # legacy cookie` (ConfigParser keeps inline comments) "
-        "silently expires cookies '#', 'legacy' and 'cookie' too; expected the comment "
-        "refused (or dropped) as for scalar keys, not turned into list items: "
-        "logout_middleware/_convert.py:88 (as_list), logout_middleware/paste.py:127"
-    ),
-)
 def test_an_inline_comment_in_a_list_does_not_become_items(tmp_path: Path) -> None:
     try:
         mw = load(tmp_path, "backend = memory:\nalso_expire = remember_me  # legacy cookie")
@@ -392,15 +383,6 @@ def test_an_inline_comment_in_a_list_does_not_become_items(tmp_path: Path) -> No
     assert [c.name for c in mw.expired_cookies] == ["session", "remember_me"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`on_logout = .hooks:done` (a relative module) raises a bare TypeError from "
-        "importlib ('the package argument is required...') that names neither the key nor "
-        "what to write; expected ValueError naming 'on_logout' and 'package.module:name': "
-        "logout_middleware/_convert.py:100 catches only ImportError/AttributeError"
-    ),
-)
 def test_a_relative_import_path_is_refused_naming_the_key(tmp_path: Path) -> None:
     message = load_error(tmp_path, "backend = memory:\non_logout = .hooks:done")
     assert message.startswith("ValueError: ") and "'on_logout'" in message
@@ -409,15 +391,6 @@ def test_a_relative_import_path_is_refused_naming_the_key(tmp_path: Path) -> Non
 # -- signed_secret_key ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`signed_secret_key =` (empty) is refused with 'secret_key must be the "
-        "application's non-empty secret key (str or bytes), or a non-empty list of them': "
-        "it names no ini key (signed_secret_key) and says what Python, not the ini file, "
-        "takes; expected the ini key named: logout_middleware/paste.py:259"
-    ),
-)
 def test_an_empty_signed_secret_key_is_refused_naming_the_ini_key(tmp_path: Path) -> None:
     message = load_error(tmp_path, "backend = memory:\nsigned_secret_key =")
     assert "signed_secret_key" in message
@@ -518,15 +491,6 @@ def test_passwords_in_store_urls_never_appear_in_messages(tmp_path: Path, body: 
     assert SECRET not in message and "s3cr" not in message, message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`backend = sqlite:///%(here)s/s.sqlite3?timeout=30` (SQLAlchemy's spelling, which "
-        "the docs say sqlite: URLs follow) silently opens a file named "
-        "'s.sqlite3?timeout=30' and ignores the query; expected a refusal pointing to "
-        "backend.timeout (or the query honoured): logout_middleware/backends/urls.py:110"
-    ),
-)
 def test_an_sqlite_url_query_is_not_part_of_the_file_name(tmp_path: Path) -> None:
     try:
         mw = load(tmp_path, "backend = sqlite:///%(here)s/s.sqlite3?timeout=30")
@@ -536,16 +500,6 @@ def test_an_sqlite_url_query_is_not_part_of_the_file_name(tmp_path: Path) -> Non
     assert mw.backend.path == str(tmp_path / "s.sqlite3")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "`index.timeout = 0` (or backend.ttl = -1, backend.table = bad table...) is refused "
-        "by the store with 'timeout must be a positive...': no store and no ini key "
-        "(index.timeout) named, though backend.timeout/revocation.timeout exist too; "
-        "expected 'index option timeout' as for converter errors: "
-        "logout_middleware/backends/urls.py:137"
-    ),
-)
 def test_a_store_refusing_an_option_names_the_ini_key(tmp_path: Path) -> None:
     message = load_error(
         tmp_path, "backend = memory:\nindex = sqlite:///%(here)s/i.sqlite3\nindex.timeout = 0"
