@@ -342,9 +342,11 @@ class RevocationFilter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" or scope["type"] == "websocket":
-            if not isinstance(scope.get("headers"), (list, tuple)):  # one pass of any iterable
-                scope = {**scope, "headers": list(scope.get("headers") or ())}
-            for name, value in scope["headers"]:
+            headers = scope.get("headers")
+            if type(headers) is not list and not isinstance(headers, tuple):
+                headers = list(headers or ())  # one pass of any iterable, kept for the app
+                scope = {**scope, "headers": headers}
+            for name, value in headers:
                 if self._name in value and _is_cookie(name):
                     await self._filter(scope, receive, send)
                     return

@@ -30,8 +30,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._validation import distinct_name, flag
 from .._validation import key_prefix as valid_key_prefix
@@ -40,7 +40,15 @@ from .base import new_session_id, validate_identifier
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-__all__ = ["ForkSafeEngine", "SQLAlchemyBackend", "SQLSessions", "rolled_back_by_conflict"]
+__all__ = [
+    "ForkSafeEngine",
+    "SQLAlchemyBackend",
+    "SQLSessions",
+    "rolled_back_by_conflict",
+    "run_again_on_conflict",
+]
+
+T = TypeVar("T")
 
 #: Ids per ``DELETE ... IN (...)`` statement of :meth:`SQLAlchemyBackend.delete_many`.
 CHUNK = 500
@@ -87,6 +95,22 @@ def rolled_back_by_conflict(exc: BaseException) -> bool:
         if args and isinstance(args[0], int) and args[0] in _MYSQL_CONFLICTS:
             return True
     return False
+
+
+def run_again_on_conflict(
+    transaction: Callable[[], T], also: tuple[type[BaseException], ...] = ()
+) -> T:
+    """``transaction()``, run again (at most :data:`ATTEMPTS` times in all) when the
+    database rolled it back to break a deadlock or a serialization conflict
+    (:func:`rolled_back_by_conflict`), or it raised one of ``also``."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return transaction()
+        except Exception as exc:
+            retry = isinstance(exc, also) or rolled_back_by_conflict(exc)
+            if attempt == ATTEMPTS - 1 or not retry:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class SQLSessions:
@@ -243,17 +267,12 @@ class SQLAlchemyBackend(SQLSessions):
         chunks = self._chunks(session_ids)
         if not chunks:
             return 0
-        for attempt in range(ATTEMPTS):
-            try:
-                with self._engine().begin() as conn:
-                    counts = [
-                        conn.execute(self._delete_in, {"keys": keys}).rowcount for keys in chunks
-                    ]
-                return rows_deleted(counts)
-            except Exception as exc:  # a deadlock victim, rolled back whole: again
-                if attempt == ATTEMPTS - 1 or not rolled_back_by_conflict(exc):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        def transaction() -> int | None:
+            with self._engine().begin() as conn:
+                counts = [conn.execute(self._delete_in, {"keys": keys}).rowcount for keys in chunks]
+            return rows_deleted(counts)
+
+        return run_again_on_conflict(transaction)
 
     def create(self, data: dict[str, Any]) -> str:
         """Store ``data`` as JSON text under a new random id and return the id."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._validation import identifier
 from .base import index_id, index_labels, index_ttl
-from .sqlalchemy import ForkSafeEngine, rolled_back_by_conflict
+from .sqlalchemy import ForkSafeEngine, run_again_on_conflict
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Connection, Engine
@@ -22,11 +22,6 @@ _MISSING_SQLALCHEMY = (
 
 #: Ids per ``DELETE ... IN (...)`` statement.
 CHUNK = 500
-
-#: Attempts of a write that collided with a concurrent write of the same session, or
-#: that the database rolled back to break a deadlock.
-ATTEMPTS = 5
-
 
 class SQLAlchemySessionIndex:
     """Session ids by label in an SQL table, through a SQLAlchemy engine.
@@ -95,16 +90,12 @@ class SQLAlchemySessionIndex:
         # One transaction; the expired rows go with it. Two transactions replacing the
         # same session at once may collide on the primary key, and two overlapping
         # ones may deadlock (the database rolls one back): the loser runs again.
-        for attempt in range(ATTEMPTS):
-            try:
-                with self._engine().begin() as conn:
-                    work(conn)
-                    conn.execute(self._purge, {"now": time.time()})
-                return
-            except Exception as exc:
-                retry = isinstance(exc, self._integrity_error) or rolled_back_by_conflict(exc)
-                if attempt == ATTEMPTS - 1 or not retry:
-                    raise
+        def transaction() -> None:
+            with self._engine().begin() as conn:
+                work(conn)
+                conn.execute(self._purge, {"now": time.time()})
+
+        run_again_on_conflict(transaction, also=(self._integrity_error,))
 
     def _absent(self, text: str) -> bool:
         # Text the database cannot hold: no row has it (NUL, on PostgreSQL).
